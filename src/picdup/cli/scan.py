@@ -1,0 +1,155 @@
+"""``picdup scan``: find duplicates and write a report."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+
+from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
+from picdup.cli.progress import RichProgress
+from picdup.model import Report
+from picdup.options import ScanOptions
+from picdup.pipeline import run_scan
+from picdup.progress import CancelToken, Progress
+from picdup.report.json import check_output_path, report_to_dict, write_report
+
+__all__ = ["format_bytes", "scan", "summary_line"]
+
+_SHOWN_GROUPS = 20
+
+
+def format_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def summary_line(report: Report) -> str:
+    s = report.stats
+    parts = [
+        f"{s.groups} group{'s' * (s.groups != 1)}",
+        f"{s.duplicates} duplicate file{'s' * (s.duplicates != 1)}",
+        f"{format_bytes(s.reclaimable_bytes)} reclaimable",
+        f"{len(report.errors)} unreadable",
+    ]
+    if s.skipped:
+        parts.append(f"{s.skipped} skipped (not images)")
+    return f"{', '.join(parts)}; {s.images} images in {s.seconds:.1f} s"
+
+
+def _show_groups(console: Console, report: Report) -> None:
+    for g in report.groups[:_SHOWN_GROUPS]:
+        console.print(
+            f"[bold]group {g.id}[/] ({g.cls}) keep [green]{g.keep}[/] — {g.why}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
+        for m in g.members:
+            if m.path != g.keep:
+                console.print(
+                    f"    {m.cls:<6} {m.path}", markup=False, highlight=False, soft_wrap=True
+                )
+    if len(report.groups) > _SHOWN_GROUPS:
+        console.print(f"… and {len(report.groups) - _SHOWN_GROUPS} more groups", highlight=False)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  picdup scan ~/Pictures -o report.json
+  picdup scan stickers/ images/ --separate -o report.json
+  picdup scan phone/ --mode exact -o dupes.csv
+\b
+Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
+)
+@click.argument("roots", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the report here: .json (full report) or .csv (one row per file); "
+    "'-' writes JSON to standard output.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["exact", "pixel", "near"]),
+    default="near",
+    show_default=True,
+    help="Loosest kind of copy that counts: exact (same bytes), pixel (same pixels, "
+    "other container or metadata) or near (resized, recompressed, re-encoded).",
+)
+@click.option(
+    "--separate", is_flag=True, help="Deduplicate each ROOT on its own instead of across all roots."
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the one-line summary.")
+@click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
+@click.option("--include-hidden", is_flag=True, help="Also scan hidden files and folders.")
+@handle_errors
+def scan(
+    roots: tuple[str, ...],
+    output: str | None,
+    mode: str,
+    separate: bool,
+    jobs: int | None,
+    quiet: bool,
+    follow_symlinks: bool,
+    include_hidden: bool,
+) -> None:
+    """Find exact, pixel-identical and near-duplicate images under ROOTS.
+
+    Folders are walked recursively; files are recognised by their content, not their name.
+    Every member of a group matches the group's suggested keeper directly, so unrelated
+    images are never chained together.
+    """
+    kwargs: dict[str, object] = {
+        "mode": mode,
+        "separate": separate,
+        "follow_symlinks": follow_symlinks,
+        "include_hidden": include_hidden,
+    }
+    if jobs is not None:
+        kwargs["jobs"] = jobs
+    options = ScanOptions(**kwargs)  # type: ignore[arg-type]
+    to_stdout = output == "-"
+    if output is not None and not to_stdout:
+        check_output_path(output)  # fail before any work
+    err = Console(stderr=True)
+    out = Console(stderr=to_stdout)
+    interactive = err.is_terminal and not quiet
+    progress: Progress | None = RichProgress(err) if interactive else None
+    cancel = CancelToken()
+    try:
+        report = run_scan(
+            roots,
+            options,
+            progress=progress,
+            cancel=cancel,
+            command=["picdup", "scan", *sys.argv[2:]],
+        )
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    if to_stdout:
+        sys.stdout.write(json.dumps(report_to_dict(report), ensure_ascii=True, indent=1) + "\n")
+    elif output is not None:
+        write_report(report, output)
+    elif interactive and out.is_terminal:
+        _show_groups(out, report)
+    out.print(summary_line(report), highlight=False, markup=False, soft_wrap=True)
+    if output and not to_stdout and not quiet:
+        out.print(f"report written to {output}", highlight=False, markup=False, soft_wrap=True)
+    sys.exit(EXIT_DUPLICATES if report.groups else EXIT_OK)

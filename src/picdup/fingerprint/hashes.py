@@ -1,0 +1,122 @@
+"""Perceptual hashes, content trimming and the verification thumbnail, all in numpy.
+
+Every function here takes the one reduced decode (an RGB uint8 array) or a greyscale float array
+derived from it, so nothing is decoded twice.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "COLOUR_SIZE",
+    "THUMB_SIZE",
+    "colour_signature",
+    "content_box",
+    "dhash",
+    "grey",
+    "pack_bits",
+    "phash",
+    "resize_grey",
+    "thumbnail",
+]
+
+THUMB_SIZE = 64
+COLOUR_SIZE = 4
+_PHASH_SIZE = 32
+_PHASH_LOW = 8
+
+# Border trimming: a row or column belongs to a uniform border when at most _TRIM_OUTLIERS of its
+# pixels differ from the border colour by more than _TRIM_TOL grey levels. JPEG ringing next to
+# the content edge stays inside that tolerance.
+_TRIM_TOL = 12.0
+_TRIM_OUTLIERS = 0.01
+_TRIM_KEEP = 0.25  # never trim an axis to less than this share: a plain image stays whole
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma as float32, the same weights Pillow's ``convert("L")`` uses."""
+    rgb32 = rgb.astype(np.float32)
+    result: np.ndarray = rgb32[..., 0] * 0.299 + rgb32[..., 1] * 0.587 + rgb32[..., 2] * 0.114
+    return result
+
+
+def _border_run(lines: np.ndarray) -> int:
+    """How many leading rows of ``lines`` are a uniform border of the first row's colour."""
+    ref = float(np.median(lines[0]))
+    outliers = (np.abs(lines - ref) > _TRIM_TOL).mean(axis=1)
+    bad = np.flatnonzero(outliers > _TRIM_OUTLIERS)
+    return int(bad[0]) if bad.size else len(lines)
+
+
+def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
+    """The box ``(top, bottom, left, right)`` (exclusive ends) left after trimming uniform borders.
+
+    Letterboxing, pillarboxing and plain canvas margins are removed, so a picture pasted onto a
+    phone-screen canvas hashes like the picture itself.
+    """
+    h, w = g.shape
+    top = _border_run(g)
+    bottom = h - _border_run(g[::-1])
+    if bottom - top < max(1, int(h * _TRIM_KEEP)):
+        top, bottom = 0, h
+    band = g[top:bottom]
+    left = _border_run(band.T)
+    right = w - _border_run(band.T[::-1])
+    if right - left < max(1, int(w * _TRIM_KEEP)):
+        left, right = 0, w
+    return top, bottom, left, right
+
+
+def resize_grey(g: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area-average resize of a float greyscale array (Pillow's BOX filter, float precision)."""
+    im = Image.fromarray(np.ascontiguousarray(g, dtype=np.float32), mode="F")
+    out = im.resize((width, height), Image.Resampling.BOX)
+    result: np.ndarray = np.asarray(out, dtype=np.float32)
+    return result
+
+
+@lru_cache(maxsize=4)
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    m[0] /= np.sqrt(2.0)
+    result: np.ndarray = m.astype(np.float64)
+    return result
+
+
+def pack_bits(bits: np.ndarray) -> int:
+    """Pack a flat boolean array (most significant bit first) into a Python int."""
+    return int.from_bytes(np.packbits(bits.astype(np.uint8).ravel()).tobytes(), "big")
+
+
+def phash(g: np.ndarray) -> int:
+    """64-bit DCT hash: the 8×8 lowest frequencies of a 32×32 greyscale, above their median."""
+    small = resize_grey(g, _PHASH_SIZE, _PHASH_SIZE).astype(np.float64)
+    d = _dct_matrix(_PHASH_SIZE)
+    coeffs = d @ small @ d.T
+    low = coeffs[:_PHASH_LOW, :_PHASH_LOW]
+    return pack_bits(low > np.median(low))
+
+
+def dhash(g: np.ndarray) -> int:
+    """64-bit gradient hash: is each of 8×8 pixels brighter than its right neighbour."""
+    small = resize_grey(g, 9, 8)
+    return pack_bits(small[:, 1:] > small[:, :-1])
+
+
+def thumbnail(g: np.ndarray) -> bytes:
+    """The verification thumbnail: THUMB_SIZE² greyscale bytes of the trimmed content."""
+    small = resize_grey(g, THUMB_SIZE, THUMB_SIZE)
+    return bytes(np.rint(small).clip(0, 255).astype(np.uint8).tobytes())
+
+
+def colour_signature(rgb: np.ndarray) -> bytes:
+    """COLOUR_SIZE² RGB cell means (48 bytes): enough to tell a greyscale copy from colour."""
+    im = Image.fromarray(np.ascontiguousarray(rgb))
+    small = im.resize((COLOUR_SIZE, COLOUR_SIZE), Image.Resampling.BOX)
+    return bytes(np.asarray(small, dtype=np.uint8).tobytes())

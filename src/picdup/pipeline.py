@@ -1,0 +1,330 @@
+"""The order of stages, from roots to report. The only module that knows it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+
+from picdup._version import __version__
+from picdup.engine import fingerprint_all
+from picdup.errors import DecodeError
+from picdup.fingerprint import SKIPPED, pixel_digest
+from picdup.group import star_clusters
+from picdup.index import pairs_within
+from picdup.model import (
+    FileError,
+    FileRef,
+    Fingerprint,
+    Group,
+    Match,
+    MatchClass,
+    Member,
+    Report,
+    Stats,
+)
+from picdup.options import ScanOptions
+from picdup.progress import CancelToken, NullProgress, Progress
+from picdup.scan import resolve_roots, walk
+from picdup.verify import ThumbStack, verify_pairs
+
+__all__ = ["find_duplicates", "run_scan"]
+
+# In pixel mode only pairs whose hashes agree almost exactly are worth a full decode.
+_PIXEL_RADIUS = 2
+
+
+def find_duplicates(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    mode: str = "near",
+    separate: bool = False,
+    jobs: int | None = None,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
+    """Find duplicate images under ``paths`` and return a :class:`~picdup.model.Report`.
+
+    Input: folders (or single files); ``mode`` is the loosest class that counts as a duplicate
+    (``exact``, ``pixel`` or ``near``); ``separate`` deduplicates each root on its own.
+    ``options`` overrides everything else when given.
+
+    Output: a report whose groups each hold a suggested keeper and files that all match that
+    keeper directly; unreadable files are in ``report.errors``.
+
+    Errors: :class:`~picdup.errors.ConfigError` for bad options and
+    :class:`~picdup.errors.InputError` for a missing or unreadable root, both before any file is
+    read; :class:`~picdup.errors.Cancelled` when ``cancel`` is set. A bad file never raises.
+
+    Performance: each file is read once and decoded once at reduced size, in ``jobs`` worker
+    processes; candidate pairs come from a multi-index Hamming search (about linear in the
+    number of images), and only candidates are compared pixel by pixel. Memory is linear in the
+    number of images (4 KiB of thumbnail each).
+
+    Algorithm:
+      1. walk the roots (no symlinks followed, hidden files skipped, special files never opened);
+      2. exact mode: group by size, digest only files whose size is shared, group by digest;
+      3. other modes: fingerprint every file (digest, one reduced decode, hashes, thumbnail);
+      4. per scope (each root with ``separate``, else all): group byte-identical files, search
+         pHash candidates among one representative per digest, verify each candidate pair on
+         pixels, and build star groups around the best copy, so nothing chains.
+    """
+    if options is None:
+        kwargs: dict[str, object] = {"mode": mode, "separate": separate}
+        if jobs is not None:
+            kwargs["jobs"] = jobs
+        options = ScanOptions(**kwargs)  # type: ignore[arg-type]
+    return run_scan(paths, options, progress=progress, cancel=cancel)
+
+
+def run_scan(
+    paths: Iterable[str | os.PathLike[str]],
+    options: ScanOptions,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    command: Sequence[str] | None = None,
+) -> Report:
+    """:func:`find_duplicates` with options already built (the CLI's entry point)."""
+    started = time.monotonic()
+    sink = progress or NullProgress()
+    roots = resolve_roots(paths)
+    try:
+        sink.phase("walk", None)
+        walked = walk(
+            roots,
+            follow_symlinks=options.follow_symlinks,
+            include_hidden=options.include_hidden,
+            cancel=cancel,
+        )
+        exact_only = options.mode == "exact"
+        refs = group_by_size(walked.files) if exact_only else walked.files
+        fps = fingerprint_all(
+            refs,
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            decode=not exact_only,
+            progress=sink,
+            cancel=cancel,
+        )
+        good, errors, skipped = split_results(fps)
+        errors = [*walked.errors, *errors]
+        skipped.update(walked.skipped)
+        sink.phase("match", None)
+        groups: list[Group] = []
+        for scope_root, scope in scopes(good, roots, options.separate):
+            groups.extend(match_scope(scope, options, scope_root, cancel))
+    finally:
+        sink.done()
+    groups.sort(key=lambda g: (g.root or "", g.keep))
+    groups = [_renumber(g, k) for k, g in enumerate(groups, 1)]
+    stats = Stats(
+        files=len(walked.files),
+        images=len(good),
+        skipped=sum(skipped.values()),
+        groups=len(groups),
+        duplicates=sum(len(g.members) - 1 for g in groups),
+        reclaimable_bytes=sum(g.reclaimable_bytes for g in groups),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return Report(
+        roots=tuple(roots),
+        options=options.to_dict(),
+        stats=stats,
+        errors=tuple(sorted(errors, key=lambda e: e.path)),
+        groups=tuple(groups),
+        command=tuple(command if command is not None else sys.argv),
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        tool_version=__version__,
+        skipped=dict(sorted(skipped.items())),
+    )
+
+
+def group_by_size(refs: Sequence[FileRef]) -> list[FileRef]:
+    """Only files that share their size with another can be byte-identical."""
+    sizes = Counter(r.size for r in refs)
+    return [r for r in refs if sizes[r.size] > 1 and r.size > 0]
+
+
+def split_results(
+    fps: Sequence[Fingerprint],
+) -> tuple[list[Fingerprint], list[FileError], Counter[str]]:
+    """Readable images, unreadable images (errors), and non-images (skipped, by reason)."""
+    good: list[Fingerprint] = []
+    errors: list[FileError] = []
+    skipped: Counter[str] = Counter()
+    for fp in fps:
+        if fp.ok:
+            good.append(fp)
+        elif fp.error and fp.error.startswith(SKIPPED):
+            skipped[fp.error.removeprefix(SKIPPED)] += 1
+        else:
+            errors.append(FileError(fp.ref.path, fp.error or "unknown error"))
+    return good, errors, skipped
+
+
+def scopes(
+    fps: list[Fingerprint], roots: Sequence[str], separate: bool
+) -> list[tuple[str | None, list[Fingerprint]]]:
+    """One scope of all files, or one per root with ``separate``."""
+    if not separate:
+        return [(None, fps)]
+    by_root: dict[str, list[Fingerprint]] = defaultdict(list)
+    for fp in fps:
+        by_root[fp.ref.root].append(fp)
+    return [(root, by_root[root]) for root in roots if by_root.get(root)]
+
+
+def _dims(fp: Fingerprint) -> tuple[int, int]:
+    """Size of the picture itself: the trimmed content when known, else the whole image."""
+    if fp.content_width and fp.content_height:
+        return fp.content_width, fp.content_height
+    return (fp.info.width, fp.info.height) if fp.info is not None else (0, 0)
+
+
+def _criteria(fp: Fingerprint) -> tuple[int, int, int]:
+    """Keeper preference, smaller first: most content pixels, largest file, shortest path."""
+    w, h = _dims(fp)
+    return (-w * h, -fp.ref.size, len(fp.ref.path))
+
+
+def _rank(fp: Fingerprint) -> tuple[tuple[int, int, int], str]:
+    """:func:`_criteria`, made total by the path."""
+    return (_criteria(fp), fp.ref.path)
+
+
+def match_scope(
+    fps: list[Fingerprint],
+    options: ScanOptions,
+    root: str | None,
+    cancel: CancelToken | None = None,
+) -> list[Group]:
+    """Group the fingerprints of one scope: exact first, then verified candidates, as stars."""
+    fps = sorted(fps, key=lambda f: f.ref.path)  # the result must not depend on input order
+    by_digest: dict[str, list[int]] = defaultdict(list)
+    for k, fp in enumerate(fps):
+        by_digest[fp.digest].append(k)
+    # One representative per distinct content: byte copies need no search and no verification.
+    reps = sorted(min(ks, key=lambda k: _rank(fps[k])) for ks in by_digest.values())
+    mates = {r: [k for k in by_digest[fps[r].digest] if k != r] for r in reps}
+
+    matches: list[Match] = []
+    if options.mode != "exact" and len(reps) > 1:
+        matches = candidate_matches([fps[r] for r in reps], options, cancel)
+        matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
+    # Byte-identical copies of a representative that matched nothing still form a group.
+    matched = {m.a for m in matches} | {m.b for m in matches}
+    stars = star_clusters(matches, lambda k: _rank(fps[k]))
+    stars += [(r, []) for r in reps if mates[r] and r not in matched]
+    return [build_group(fps, centre, ms, mates, root) for centre, ms in stars]
+
+
+def candidate_matches(
+    reps: list[Fingerprint], options: ScanOptions, cancel: CancelToken | None
+) -> list[Match]:
+    """pHash candidates from the index, confirmed and classified on pixels."""
+    hashes = np.fromiter((fp.phash for fp in reps), dtype=np.uint64, count=len(reps))
+    radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.radius
+    i, j, d = pairs_within(hashes, radius)
+    if cancel is not None:
+        cancel.check()
+    digests: dict[int, str | None] = {}
+
+    def lazy_pixel_digest(k: int) -> str | None:
+        if k not in digests:
+            try:
+                digests[k] = pixel_digest(reps[k].ref.path, max_pixels=options.max_pixels)
+            except (OSError, DecodeError):
+                digests[k] = None
+        return digests[k]
+
+    stack = ThumbStack.of(reps)
+    return verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest)
+
+
+def _iso(mtime_ns: int) -> str:
+    dt = datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _member(fp: Fingerprint, cls: str, distance: int, score: float) -> Member:
+    info = fp.info
+    return Member(
+        path=fp.ref.path,
+        size=fp.ref.size,
+        mtime=_iso(fp.ref.mtime_ns),
+        width=info.width if info else 0,
+        height=info.height if info else 0,
+        format=info.format if info else "",
+        cls=cls,
+        distance=distance,
+        score=score,
+        mtime_ns=fp.ref.mtime_ns,
+        digest=fp.digest,
+    )
+
+
+def _why(keeper: Fingerprint, others: Sequence[Fingerprint]) -> str:
+    """Why ``keeper`` is suggested: the first criterion of :func:`_criteria` that decided."""
+    k_rank = _criteria(keeper)
+    o_ranks = [_criteria(o) for o in others]
+    criteria: list[tuple[int, Callable[[], str]]] = [
+        (0, lambda: "largest resolution ({}×{})".format(*_dims(keeper))),
+        (1, lambda: f"largest file ({keeper.ref.size:,} bytes)"),
+        (2, lambda: "shortest path"),
+    ]
+    for index, text in criteria:
+        if all(k_rank[index] < o[index] for o in o_ranks):
+            return text()
+        if any(k_rank[index] != o[index] for o in o_ranks):
+            return text() + ", then the tie-breakers"
+    return "identical copies; first path in order"
+
+
+def build_group(
+    fps: list[Fingerprint],
+    centre: int,
+    matches: list[Match],
+    mates: dict[int, list[int]],
+    root: str | None,
+) -> Group:
+    """A report group around ``centre``: its byte copies, its matches and their byte copies."""
+    keeper = fps[centre]
+    members = [_member(keeper, "keeper", 0, 1.0)]
+    others: list[Fingerprint] = []
+    for k in mates.get(centre, []):
+        members.append(_member(fps[k], MatchClass.EXACT.value, 0, 1.0))
+        others.append(fps[k])
+    for m in matches:
+        other = m.b if m.a == centre else m.a
+        for k in [other, *mates.get(other, [])]:
+            members.append(_member(fps[k], m.cls.value, m.distance, m.score))
+            others.append(fps[k])
+    head, rest = members[0], members[1:]
+    rest.sort(key=lambda mb: (MatchClass(mb.cls).rank, mb.path))
+    loosest = max((MatchClass(mb.cls) for mb in rest), key=lambda c: c.rank)
+    weakest = min(rest, key=lambda mb: (mb.score, -mb.distance, mb.path))
+    return Group(
+        id=0,
+        cls=loosest.value,
+        root=root if root is not None else keeper.ref.root,
+        keep=keeper.ref.path,
+        why=_why(keeper, others),
+        members=(head, *rest),
+        weakest={
+            "path": weakest.path,
+            "class": weakest.cls,
+            "distance": weakest.distance,
+            "score": weakest.score,
+        },
+    )
+
+
+def _renumber(group: Group, new_id: int) -> Group:
+    return Group(new_id, group.cls, group.root, group.keep, group.why, group.members, group.weakest)
