@@ -33,7 +33,7 @@ _PIXEL_MEAN_DIFF = 0.75
 _GREY_CHROMA = 4.0
 _COLOUR_CHROMA = 12.0
 _COLOUR_DIFF = 24.0
-_PAIR_CHUNK = 8192
+_PAIR_CHUNK = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +77,35 @@ def _chroma(colours: np.ndarray) -> np.ndarray:
     return chroma
 
 
+def _half_shift_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pixel, the smallest ``|a - b'|`` over ``b`` shifted by up to half a pixel each way.
+
+    Trimming and resampling at different resolutions misalign two copies by a fraction of a
+    thumbnail pixel, which on a sharp edge looks like a large difference. Half a pixel of
+    tolerance absorbs that while changed text or content (several pixels wide) still shows.
+    """
+    pb = np.pad(b, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    best = np.abs(a - b)
+    n = THUMB_SIZE
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == dx == 0:
+                continue
+            shifted = (b + pb[:, 1 + dy : 1 + dy + n, 1 + dx : 1 + dx + n]) * 0.5
+            np.minimum(best, np.abs(a - shifted), out=best)
+    return best
+
+
 def measure_pairs(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> PairEvidence:
     """Thumbnail, shape and colour evidence for pairs ``(i[k], j[k])``, in chunks."""
     means: list[np.ndarray] = []
     blocks: list[np.ndarray] = []
     nb = THUMB_SIZE // _BLOCK
     for lo in range(0, len(i), _PAIR_CHUNK):
-        a = stack.thumbs[i[lo : lo + _PAIR_CHUNK]].astype(np.int16)
-        b = stack.thumbs[j[lo : lo + _PAIR_CHUNK]].astype(np.int16)
-        diff = np.abs(a - b).astype(np.float32)
+        a = stack.thumbs[i[lo : lo + _PAIR_CHUNK]].astype(np.float32)
+        b = stack.thumbs[j[lo : lo + _PAIR_CHUNK]].astype(np.float32)
+        # Symmetric: tolerate misalignment in either direction, never in one only.
+        diff = np.maximum(_half_shift_diff(a, b), _half_shift_diff(b, a))
         per_block = diff.reshape(len(diff), nb, _BLOCK, nb, _BLOCK).mean(axis=(2, 4))
         means.append(diff.mean(axis=(1, 2)))
         blocks.append(per_block.reshape(len(diff), -1).max(axis=1))

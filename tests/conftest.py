@@ -1,0 +1,52 @@
+"""Shared fixtures: generated image trees, the shared data folder, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_data_dir() -> Path | None:
+    """``$PICDUP_DATA`` or ``../shared/data`` beside the repository, when present."""
+    env = os.environ.get("PICDUP_DATA")
+    candidate = Path(env) if env else REPO.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("shared data not found: set PICDUP_DATA or put it at ../shared/data")
+    return path
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python -m picdup ARGS`` in a real subprocess (no terminal), return the result."""
+
+    def run(
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "PYTHONPATH": str(REPO / "src"), **(env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "picdup", *args],
+            cwd=cwd or tmp_path,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=300,
+        )
+
+    return run
