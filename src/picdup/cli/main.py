@@ -73,9 +73,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from picdup.cli import scan
+    from picdup.cli import evaluate, scan, synth
 
     cli.add_command(scan.scan)
+    cli.add_command(synth.synth)
+    cli.add_command(evaluate.evaluate)
 
 
 _register()

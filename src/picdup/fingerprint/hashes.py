@@ -34,7 +34,12 @@ _PHASH_LOW = 8
 # the content edge stays inside that tolerance.
 _TRIM_TOL = 12.0
 _TRIM_OUTLIERS = 0.01
-_TRIM_KEEP = 0.25  # never trim an axis to less than this share: a plain image stays whole
+_TRIM_KEEP = 0.1  # never trim an axis to less than this share: a plain image stays whole
+# Only dark or light borders are trimmed: letterbox bars and canvases are black or white, while a
+# uniform sky or wall at a photo's edge (which a smoother, smaller copy would lose to trimming
+# while the original keeps it) is mid-grey.
+_TRIM_DARK = 40.0
+_TRIM_LIGHT = 215.0
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
@@ -47,6 +52,8 @@ def grey(rgb: np.ndarray) -> np.ndarray:
 def _border_run(lines: np.ndarray) -> int:
     """How many leading rows of ``lines`` are a uniform border of the first row's colour."""
     ref = float(np.median(lines[0]))
+    if _TRIM_DARK < ref < _TRIM_LIGHT:
+        return 0
     outliers = (np.abs(lines - ref) > _TRIM_TOL).mean(axis=1)
     bad = np.flatnonzero(outliers > _TRIM_OUTLIERS)
     return int(bad[0]) if bad.size else len(lines)
