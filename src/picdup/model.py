@@ -131,6 +131,8 @@ class Fingerprint:
     verify candidates; ``colour`` is a tiny RGB signature that tells colour from greyscale copies.
     ``content_width``/``content_height`` are the size of the content after trimming, in pixels of
     the original image. ``error`` is set, and the rest left empty, when the file could not be read.
+    ``phash_turns`` holds the pHash of the 7 flips and quarter turns of the content (7 big-endian
+    64-bit words, codes 1–7 of :func:`picdup.fingerprint.hashes.turn`), for ``--rotations``.
     """
 
     ref: FileRef
@@ -143,6 +145,7 @@ class Fingerprint:
     content_width: int = 0
     content_height: int = 0
     error: str | None = None
+    phash_turns: bytes = b""
 
     @property
     def ok(self) -> bool:

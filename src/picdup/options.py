@@ -16,36 +16,67 @@ from picdup.model import MatchClass
 
 __all__ = ["PRESETS", "Bounds", "ScanOptions"]
 
-MODES = ("exact", "pixel", "near")
+MODES = ("exact", "pixel", "near", "edited", "similar")
 
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """The evidence a pair needs to count as a ``near`` duplicate.
+    """The evidence a pair needs for each class; the presets below are calibrated values.
 
-    ``radius`` bounds the pHash Hamming distance of candidates (the index search radius);
-    the thumbnail bounds are in grey levels (0–255) on the 64×64 verification thumbnail:
-    ``mean_diff`` for the mean absolute difference over the whole thumbnail and ``block_diff``
-    for the worst 8×8 block, which is what catches changed text in an otherwise equal layout.
-    ``aspect`` bounds ``|log(aspect_a / aspect_b)|`` of the trimmed content; it is loose on
-    purpose (a 4:3 photo squashed to a square is still the same picture: 0.29), because the
-    thumbnails, compared at one fixed size, carry the real evidence.
+    ``radius`` bounds the pHash Hamming distance of candidates (the index search radius).
+    Thumbnail bounds are in grey levels (0–255) on the 128×128 verification thumbnail, compared
+    with half a pixel and a slight blur of tolerance (a smaller or recompressed copy is softer):
+    ``mean_diff`` bounds the mean difference and ``block_diff`` the worst 4×4 block, which is
+    what catches changed text in an otherwise equal layout. ``aspect`` bounds
+    ``|log(aspect_a / aspect_b)|`` of the trimmed content; it is loose on purpose (a 4:3 photo
+    squashed to a square is still the same picture: 0.29).
+
+    The ``edited_*`` bounds apply after brightness and contrast are normalised and after the
+    best small crop is searched: ``edited_block_share`` is the share of 4×4 blocks allowed over
+    ``block_diff`` (a watermark or a logo). ``similar_mean`` bounds the normalised mean
+    difference for ``similar``.
     """
 
     radius: int = 10
     mean_diff: float = 6.0
-    block_diff: float = 18.0
+    block_diff: float = 22.0
     aspect: float = 0.35
+    edited_radius: int = 18
+    edited_mean: float = 7.0
+    edited_block_share: float = 0.04
+    edited_crop: float = 0.1
+    similar_radius: int = 22
+    similar_mean: float = 16.0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.radius <= 32:
-            raise ConfigError(f"hash radius must be between 0 and 32, got {self.radius}")
-        for name in ("mean_diff", "block_diff", "aspect"):
+        for name in ("radius", "edited_radius", "similar_radius"):
+            value = getattr(self, name)
+            if not 0 <= value <= 32:
+                raise ConfigError(f"{name} must be between 0 and 32, got {value}")
+        for name in (
+            "mean_diff",
+            "block_diff",
+            "aspect",
+            "edited_mean",
+            "edited_block_share",
+            "edited_crop",
+            "similar_mean",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        if self.edited_crop > 0.3:
+            raise ConfigError("edited_crop must be at most 0.3 (a share of each side)")
+
+    def search_radius(self, mode: str) -> int:
+        """The candidate radius for ``mode``: looser modes look further."""
+        if mode == "similar":
+            return max(self.radius, self.edited_radius, self.similar_radius)
+        if mode == "edited":
+            return max(self.radius, self.edited_radius)
+        return self.radius
 
 
-PRESETS: dict[str, Bounds] = {"near": Bounds()}
+PRESETS: dict[str, Bounds] = {"near": Bounds(), "edited": Bounds(), "similar": Bounds()}
 
 
 def _default_jobs() -> int:
@@ -60,7 +91,8 @@ class ScanOptions:
     """Everything that decides what ``scan`` finds.
 
     ``mode`` is the loosest class that counts as a duplicate. ``separate`` deduplicates each root
-    on its own. ``jobs`` is the number of worker processes (default: all cores).
+    on its own. ``jobs`` is the number of worker processes (default: all cores). ``rotations``
+    also finds copies that are flipped or turned by a quarter (90°, 180°, 270°).
     """
 
     mode: str = "near"
@@ -70,6 +102,7 @@ class ScanOptions:
     include_hidden: bool = False
     bounds: Bounds = field(default_factory=Bounds)
     max_pixels: int = 300_000_000
+    rotations: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -44,6 +44,7 @@ def find_duplicates(
     *,
     mode: str = "near",
     separate: bool = False,
+    rotations: bool = False,
     jobs: int | None = None,
     options: ScanOptions | None = None,
     progress: Progress | None = None,
@@ -52,7 +53,8 @@ def find_duplicates(
     """Find duplicate images under ``paths`` and return a :class:`~picdup.model.Report`.
 
     Input: folders (or single files); ``mode`` is the loosest class that counts as a duplicate
-    (``exact``, ``pixel`` or ``near``); ``separate`` deduplicates each root on its own.
+    (``exact``, ``pixel``, ``near``, ``edited`` or ``similar``); ``separate`` deduplicates each
+    root on its own; ``rotations`` also finds flipped and quarter-turned copies.
     ``options`` overrides everything else when given.
 
     Output: a report whose groups each hold a suggested keeper and files that all match that
@@ -76,7 +78,7 @@ def find_duplicates(
          pixels, and build star groups around the best copy, so nothing chains.
     """
     if options is None:
-        kwargs: dict[str, object] = {"mode": mode, "separate": separate}
+        kwargs: dict[str, object] = {"mode": mode, "separate": separate, "rotations": rotations}
         if jobs is not None:
             kwargs["jobs"] = jobs
         options = ScanOptions(**kwargs)  # type: ignore[arg-type]
@@ -228,10 +230,18 @@ def match_scope(
 def candidate_matches(
     reps: list[Fingerprint], options: ScanOptions, cancel: CancelToken | None
 ) -> list[Match]:
-    """pHash candidates from the index, confirmed and classified on pixels."""
+    """pHash candidates from the index, confirmed and classified on pixels.
+
+    With ``options.rotations`` the pHash of each picture's 7 flips and quarter turns (kept in
+    its fingerprint) is searched against the plain hashes too, and the turn found is handed to
+    verification, which turns the thumbnail the same way.
+    """
     hashes = np.fromiter((fp.phash for fp in reps), dtype=np.uint64, count=len(reps))
-    radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.radius
+    radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.search_radius(options.mode)
     i, j, d = pairs_within(hashes, radius)
+    turns = np.zeros(len(i), dtype=np.int64)
+    if options.rotations and options.mode != "pixel":
+        i, j, d, turns = _with_turned_candidates(reps, hashes, radius, (i, j, d), cancel)
     if cancel is not None:
         cancel.check()
     digests: dict[int, str | None] = {}
@@ -245,7 +255,55 @@ def candidate_matches(
         return digests[k]
 
     stack = ThumbStack.of(reps)
-    return verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest)
+    return verify_pairs(
+        reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest, turns
+    )
+
+
+def _turned_hashes(reps: list[Fingerprint], code: int) -> np.ndarray:
+    out = np.zeros(len(reps), dtype=np.uint64)
+    lo, hi = 8 * (code - 1), 8 * code
+    for k, fp in enumerate(reps):
+        if len(fp.phash_turns) >= hi:
+            out[k] = int.from_bytes(fp.phash_turns[lo:hi], "big")
+    return out
+
+
+def _with_turned_candidates(
+    reps: list[Fingerprint],
+    hashes: np.ndarray,
+    radius: int,
+    plain: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cancel: CancelToken | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add pairs ``(a, b)`` where turn ``code`` of ``a`` is within ``radius`` of ``b``.
+
+    Each turn is one more index search over the turned and the plain hashes together, keeping
+    only pairs across the two halves. Per unordered pair the closest candidate wins (plain first
+    on ties), so verification measures each pair once.
+    """
+    n = len(reps)
+    parts_i, parts_j, parts_d = [plain[0]], [plain[1]], [plain[2].astype(np.int64)]
+    parts_t = [np.zeros(len(plain[0]), dtype=np.int64)]
+    for code in range(1, 8):
+        if cancel is not None:
+            cancel.check()
+        both = np.concatenate([_turned_hashes(reps, code), hashes])
+        pi, pj, pd = pairs_within(both, radius)
+        cross = (pi < n) & (pj >= n) & (pj - n != pi)
+        parts_i.append(pi[cross])
+        parts_j.append(pj[cross] - n)
+        parts_d.append(pd[cross].astype(np.int64))
+        parts_t.append(np.full(int(cross.sum()), code, dtype=np.int64))
+    i, j = np.concatenate(parts_i), np.concatenate(parts_j)
+    d, t = np.concatenate(parts_d), np.concatenate(parts_t)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    order = np.lexsort((t, d, hi, lo))
+    key = lo[order] * n + hi[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    keep = order[first]
+    return i[keep], j[keep], d[keep], t[keep]
 
 
 def _iso(mtime_ns: int) -> str:

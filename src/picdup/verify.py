@@ -1,14 +1,22 @@
 """Pixel-level confirmation of candidate pairs, and the class each confirmed pair gets.
 
-A perceptual hash only nominates candidates. A pair becomes a match on evidence:
+A perceptual hash only nominates candidates. A pair becomes a match on evidence, all of it taken
+from the 128×128 greyscale thumbnails of the trimmed content and the 4×4 colour signatures:
 
 - ``exact``: equal content digests (decided before any candidate search);
 - ``pixel``: equal digests of the fully decoded, orientation-normalised pixels; only tried for
   pairs whose displayed sizes are equal and whose thumbnails agree to within rounding;
-- ``near``: the 64×64 content thumbnails agree both on average and in their worst 8×8 block,
-  the trimmed content has a compatible shape, and colour agrees (a greyscale copy of a colour
-  photo is an edit, not a near copy). The worst-block test is what keeps apart memes and
-  screenshots that share a layout but differ in their text.
+- ``near``: the thumbnails agree on average and in their worst 4×4 block, compared with half a
+  pixel of shift tolerance and tolerance for one side being slightly softer (a smaller or more
+  compressed copy), the trimmed content has a compatible shape, and colour agrees. The worst-block
+  test is what keeps apart memes and screenshots that share a layout but differ in their text;
+- ``edited``: after brightness and contrast are normalised and the best small crop is searched
+  (up to ``Bounds.edited_crop`` of each side), the mean difference is small and only a small share
+  of blocks differs (a watermark); colour may differ (a greyscale copy);
+- ``similar``: the normalised, crop-aligned mean difference is within a looser bound.
+
+With ``--rotations`` a candidate may pair a picture with a flipped or quarter-turned copy; the
+thumbnail and colour signature of one side are turned the same way before any comparison.
 """
 
 from __future__ import annotations
@@ -18,13 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE
+from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE, turn
 from picdup.model import Fingerprint, Match, MatchClass
 from picdup.options import Bounds
 
 __all__ = ["PairEvidence", "ThumbStack", "measure_pairs", "verify_pairs"]
 
-_BLOCK = 8
+_BLOCK = 4
 # Thumbnails of the same pixels differ only by resampling rounding; beyond this they are not
 # worth a full decode to compare pixel digests.
 _PIXEL_MEAN_DIFF = 0.75
@@ -33,7 +41,13 @@ _PIXEL_MEAN_DIFF = 0.75
 _GREY_CHROMA = 4.0
 _COLOUR_CHROMA = 12.0
 _COLOUR_DIFF = 24.0
-_PAIR_CHUNK = 2048
+# Pairs measured at once: each is a few 128×128 float32 arrays, so this bounds memory (~50 MB).
+_PAIR_CHUNK = 128
+# Brightness/contrast normalisation target (levels).
+_NORM_MEAN = 128.0
+_NORM_STD = 50.0
+# Crop search: margins tried on each side, as shares of the side.
+_CROP_STEPS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +55,22 @@ class ThumbStack:
     """The fingerprints' thumbnails and colour signatures as arrays, for vectorised checks."""
 
     thumbs: np.ndarray  # (N, THUMB_SIZE, THUMB_SIZE) uint8
-    colours: np.ndarray  # (N, COLOUR_SIZE * COLOUR_SIZE * 3) uint8
+    colours: np.ndarray  # (N, COLOUR_SIZE, COLOUR_SIZE, 3) uint8
     log_aspect: np.ndarray  # (N,) float64
 
     @classmethod
     def of(cls, fps: list[Fingerprint]) -> ThumbStack:
         n = len(fps)
         thumbs = np.zeros((n, THUMB_SIZE, THUMB_SIZE), dtype=np.uint8)
-        colours = np.zeros((n, COLOUR_SIZE * COLOUR_SIZE * 3), dtype=np.uint8)
+        colours = np.zeros((n, COLOUR_SIZE, COLOUR_SIZE, 3), dtype=np.uint8)
         log_aspect = np.zeros(n, dtype=np.float64)
         for k, fp in enumerate(fps):
-            if fp.thumb:
+            if len(fp.thumb) == THUMB_SIZE * THUMB_SIZE:
                 thumbs[k] = np.frombuffer(fp.thumb, dtype=np.uint8).reshape(THUMB_SIZE, THUMB_SIZE)
-            if fp.colour:
-                colours[k] = np.frombuffer(fp.colour, dtype=np.uint8)
+            if len(fp.colour) == COLOUR_SIZE * COLOUR_SIZE * 3:
+                colours[k] = np.frombuffer(fp.colour, dtype=np.uint8).reshape(
+                    COLOUR_SIZE, COLOUR_SIZE, 3
+                )
             if fp.content_width and fp.content_height:
                 log_aspect[k] = np.log(fp.content_width / fp.content_height)
         return cls(thumbs, colours, log_aspect)
@@ -66,6 +82,9 @@ class PairEvidence:
 
     mean_diff: np.ndarray
     block_diff: np.ndarray
+    norm_mean: np.ndarray  # brightness/contrast normalised, best crop applied
+    norm_share: np.ndarray  # share of 4×4 blocks over Bounds.block_diff, same alignment
+    cropped: np.ndarray  # bool: the best alignment is a crop, not the whole picture
     aspect_diff: np.ndarray
     colour_diff: np.ndarray
     colour_mismatch: np.ndarray  # one side greyscale, the other clearly in colour
@@ -77,6 +96,15 @@ def _chroma(colours: np.ndarray) -> np.ndarray:
     return chroma
 
 
+def _soften(a: np.ndarray) -> np.ndarray:
+    """A [1, 2, 1] / 4 blur on both axes (about a 0.7-pixel Gaussian), edges repeated."""
+    p = np.pad(a, ((0, 0), (1, 1), (0, 0)), mode="edge")
+    a = (p[:, :-2] + 2 * p[:, 1:-1] + p[:, 2:]) * 0.25
+    p = np.pad(a, ((0, 0), (0, 0), (1, 1)), mode="edge")
+    out: np.ndarray = (p[:, :, :-2] + 2 * p[:, :, 1:-1] + p[:, :, 2:]) * 0.25
+    return out
+
+
 def _half_shift_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pixel, the smallest ``|a - b'|`` over ``b`` shifted by up to half a pixel each way.
 
@@ -86,7 +114,7 @@ def _half_shift_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     pb = np.pad(b, ((0, 0), (1, 1), (1, 1)), mode="edge")
     best = np.abs(a - b)
-    n = THUMB_SIZE
+    n = a.shape[-1]
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dy == dx == 0:
@@ -96,31 +124,203 @@ def _half_shift_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return best
 
 
-def measure_pairs(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> PairEvidence:
-    """Thumbnail, shape and colour evidence for pairs ``(i[k], j[k])``, in chunks."""
-    means: list[np.ndarray] = []
-    blocks: list[np.ndarray] = []
+def _tolerant_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Symmetric half-pixel tolerant difference that also forgives one side being softer."""
+
+    def sym(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.maximum(_half_shift_diff(x, y), _half_shift_diff(y, x))
+
+    best = sym(a, b)
+    np.minimum(best, sym(_soften(a), b), out=best)
+    np.minimum(best, sym(a, _soften(b)), out=best)
+    return best
+
+
+def _blocks(diff: np.ndarray) -> np.ndarray:
     nb = THUMB_SIZE // _BLOCK
-    for lo in range(0, len(i), _PAIR_CHUNK):
-        a = stack.thumbs[i[lo : lo + _PAIR_CHUNK]].astype(np.float32)
-        b = stack.thumbs[j[lo : lo + _PAIR_CHUNK]].astype(np.float32)
-        # Symmetric: tolerate misalignment in either direction, never in one only.
-        diff = np.maximum(_half_shift_diff(a, b), _half_shift_diff(b, a))
-        per_block = diff.reshape(len(diff), nb, _BLOCK, nb, _BLOCK).mean(axis=(2, 4))
+    out: np.ndarray = diff.reshape(len(diff), nb, _BLOCK, nb, _BLOCK).mean(axis=(2, 4))
+    return out.reshape(len(diff), -1)
+
+
+def _normalise(a: np.ndarray) -> np.ndarray:
+    mean = a.mean(axis=(1, 2), keepdims=True)
+    std = a.std(axis=(1, 2), keepdims=True)
+    out: np.ndarray = (a - mean) / np.maximum(std, 4.0) * _NORM_STD + _NORM_MEAN
+    return out
+
+
+def _crop_grid(max_crop: float) -> np.ndarray:
+    """Every (first, last) margin pair on a grid from 0 to ``max_crop``."""
+    steps = np.linspace(0.0, max_crop, _CROP_STEPS)
+    first, last = np.meshgrid(steps, steps, indexing="ij")
+    return np.stack([first.ravel(), last.ravel()], axis=1)
+
+
+def _sample_positions(margins: np.ndarray) -> np.ndarray:
+    """Sample positions (in pixels of a THUMB_SIZE axis) of the region between two margins."""
+    n = THUMB_SIZE
+    t = (np.arange(n) + 0.5) / n
+    start = margins[..., 0:1]
+    span = 1.0 - margins[..., 0:1] - margins[..., 1:2]
+    pos: np.ndarray = (start + span * t) * n - 0.5
+    return np.clip(pos, 0.0, n - 1.0)
+
+
+def _interp_profiles(profiles: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Linear interpolation of (P, n) profiles at (P, K, n) positions."""
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, THUMB_SIZE - 1)
+    w = pos - lo
+    p = profiles[:, None, :]
+    a = np.take_along_axis(np.broadcast_to(p, pos.shape), lo, axis=2)
+    b = np.take_along_axis(np.broadcast_to(p, pos.shape), hi, axis=2)
+    out: np.ndarray = a * (1 - w) + b * w
+    return out
+
+
+def _best_margins(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the margins of ``x`` (a (P, n) profile) whose region best matches ``y``."""
+    pos = _sample_positions(np.broadcast_to(grid, (len(x), *grid.shape)))
+    err = np.abs(_interp_profiles(x, pos) - y[:, None, :]).mean(axis=2)
+    best = err.argmin(axis=1)
+    return grid[best], err[np.arange(len(x)), best]
+
+
+def _warp(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Resample each (n, n) image of ``x`` on its region given by row and column margins."""
+    ry = _sample_positions(rows)  # (P, n)
+    cx = _sample_positions(cols)
+    y0 = np.floor(ry).astype(np.int64)
+    x0 = np.floor(cx).astype(np.int64)
+    y1 = np.minimum(y0 + 1, THUMB_SIZE - 1)
+    x1 = np.minimum(x0 + 1, THUMB_SIZE - 1)
+    wy = (ry - y0)[:, :, None]
+    wx = (cx - x0)[:, None, :]
+    p = np.arange(len(x))[:, None, None]
+
+    def at(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        out: np.ndarray = x[p, yy[:, :, None], xx[:, None, :]]
+        return out
+
+    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
+    bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
+    result: np.ndarray = top * (1 - wy) + bottom * wy
+    return result
+
+
+def _aligned(a: np.ndarray, b: np.ndarray, max_crop: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(a', b')`` with the best small crop of one side applied (or none), per pair.
+
+    The crop is found per axis on the row and column mean profiles (cheap and separable), for
+    both directions (``a`` is a crop of ``b``, or ``b`` of ``a``); the direction with the smaller
+    profile error wins.
+    """
+    grid = _crop_grid(max_crop)
+    cols_a, cols_b = a.mean(axis=1), b.mean(axis=1)
+    rows_a, rows_b = a.mean(axis=2), b.mean(axis=2)
+    # b is a crop of a: a region of a matches all of b.
+    ca, eca = _best_margins(cols_a, cols_b, grid)
+    ra, era = _best_margins(rows_a, rows_b, grid)
+    cb, ecb = _best_margins(cols_b, cols_a, grid)
+    rb, erb = _best_margins(rows_b, rows_a, grid)
+    crop_a = (eca + era) <= (ecb + erb)
+    a2 = np.where(crop_a[:, None, None], _warp(a, ra, ca), a)
+    b2 = np.where(crop_a[:, None, None], b, _warp(b, rb, cb))
+    return a2, b2
+
+
+def measure_pairs(
+    stack: ThumbStack,
+    i: np.ndarray,
+    j: np.ndarray,
+    turns: np.ndarray | None = None,
+    *,
+    block_bound: float = 22.0,
+    max_crop: float = 0.0,
+) -> PairEvidence:
+    """Thumbnail, shape and colour evidence for pairs ``(i[k], j[k])``, in chunks.
+
+    ``turns[k]`` (a code of :func:`~picdup.fingerprint.hashes.turn`) is applied to the thumbnail
+    and colour signature of ``i[k]`` first. ``block_bound`` is the level above which a 4×4 block
+    counts as changed for ``norm_share``; ``max_crop`` > 0 enables the crop search.
+    """
+    n = len(i)
+    if turns is None:
+        turns = np.zeros(n, dtype=np.int64)
+    means, blocks, nmeans, nshares, crops = [], [], [], [], []
+    for lo in range(0, n, _PAIR_CHUNK):
+        ci, cj, ct = i[lo : lo + _PAIR_CHUNK], j[lo : lo + _PAIR_CHUNK], turns[lo : lo + _PAIR_CHUNK]
+        a = stack.thumbs[ci].astype(np.float32)
+        for code in np.unique(ct[ct != 0]):
+            sel = ct == code
+            a[sel] = turn(a[sel], int(code))
+        b = stack.thumbs[cj].astype(np.float32)
+        diff = _tolerant_diff(a, b)
+        per_block = _blocks(diff)
         means.append(diff.mean(axis=(1, 2)))
-        blocks.append(per_block.reshape(len(diff), -1).max(axis=1))
-    mean_diff = np.concatenate(means) if means else np.empty(0, dtype=np.float32)
-    block_diff = np.concatenate(blocks) if blocks else np.empty(0, dtype=np.float32)
-    aspect_diff = np.abs(stack.log_aspect[i] - stack.log_aspect[j])
-    ci = stack.colours[i].astype(np.int16)
-    cj = stack.colours[j].astype(np.int16)
-    colour_diff = np.abs(ci - cj).mean(axis=1) if len(i) else np.empty(0)
+        blocks.append(per_block.max(axis=1))
+        na, nb = _normalise(a), _normalise(b)
+        if max_crop > 0:
+            wa, wb = _aligned(na, nb, max_crop)
+            crops.append(np.abs(wa - na).mean(axis=(1, 2)) + np.abs(wb - nb).mean(axis=(1, 2)) > 0)
+            na, nb = wa, wb
+        else:
+            crops.append(np.zeros(len(ci), dtype=bool))
+        ndiff = _tolerant_diff(na, nb)
+        nmeans.append(ndiff.mean(axis=(1, 2)))
+        nshares.append((_blocks(ndiff) > block_bound).mean(axis=1))
+
+    def cat(parts: list[np.ndarray], dtype: type = np.float32) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+    la = stack.log_aspect[i].copy()
+    la[(turns & 1) == 1] *= -1  # a quarter turn swaps width and height
+    aspect_diff = np.abs(la - stack.log_aspect[j])
+    col_i = stack.colours[i].astype(np.int16)
+    for code in np.unique(turns[turns != 0]):
+        sel = turns == code
+        col_i[sel] = np.moveaxis(turn(np.moveaxis(col_i[sel], 3, 1), int(code)), 1, 3)
+    col_j = stack.colours[j].astype(np.int16)
+    colour_diff = np.abs(col_i - col_j).reshape(n, -1).mean(axis=1) if n else np.empty(0)
     chroma_i = _chroma(stack.colours[i])
     chroma_j = _chroma(stack.colours[j])
     mismatch = ((chroma_i < _GREY_CHROMA) & (chroma_j > _COLOUR_CHROMA)) | (
         (chroma_j < _GREY_CHROMA) & (chroma_i > _COLOUR_CHROMA)
     )
-    return PairEvidence(mean_diff, block_diff, aspect_diff, colour_diff, mismatch)
+    return PairEvidence(
+        mean_diff=cat(means),
+        block_diff=cat(blocks),
+        norm_mean=cat(nmeans),
+        norm_share=cat(nshares),
+        cropped=cat(crops, bool),
+        aspect_diff=aspect_diff,
+        colour_diff=colour_diff,
+        colour_mismatch=mismatch,
+    )
+
+
+def classify(ev: PairEvidence, bounds: Bounds, loosest: MatchClass) -> tuple[np.ndarray, ...]:
+    """Boolean arrays ``(near, edited, similar)``: which pairs the evidence supports."""
+    shape_ok = ev.aspect_diff <= bounds.aspect
+    colour_ok = (ev.colour_diff <= _COLOUR_DIFF) & ~ev.colour_mismatch
+    near = (
+        (ev.mean_diff <= bounds.mean_diff)
+        & (ev.block_diff <= bounds.block_diff)
+        & shape_ok
+        & colour_ok
+    )
+    none = np.zeros_like(near)
+    if loosest.rank < MatchClass.EDITED.rank:
+        return near, none, none
+    edited = (
+        (ev.norm_mean <= bounds.edited_mean)
+        & (ev.norm_share <= bounds.edited_block_share)
+        & shape_ok
+    )
+    if loosest.rank < MatchClass.SIMILAR.rank:
+        return near, edited, none
+    similar = (ev.norm_mean <= bounds.similar_mean) & (ev.aspect_diff <= 2 * bounds.aspect)
+    return near, edited, similar
 
 
 def verify_pairs(
@@ -132,26 +332,24 @@ def verify_pairs(
     bounds: Bounds,
     loosest: MatchClass,
     pixel_digest: Callable[[int], str | None],
+    turns: np.ndarray | None = None,
 ) -> list[Match]:
     """Confirm candidate pairs and classify them; pairs without enough evidence are dropped.
 
     ``pixel_digest(k)`` returns the pixel digest of fingerprint ``k`` (computed lazily, memoised
-    by the caller), or None when it cannot be computed.
+    by the caller), or None when it cannot be computed. ``turns`` gives, per pair, the flip or
+    quarter turn of ``i[k]`` that the candidate search matched (0: none).
     """
     if len(i) == 0:
         return []
-    ev = measure_pairs(stack, i, j)
-    score = 1.0 - ev.mean_diff / 255.0
-    near_ok = (
-        (ev.mean_diff <= bounds.mean_diff)
-        & (ev.block_diff <= bounds.block_diff)
-        & (ev.aspect_diff <= bounds.aspect)
-        & (ev.colour_diff <= _COLOUR_DIFF)
-        & ~ev.colour_mismatch
-    )
-    pixel_try = ev.mean_diff <= _PIXEL_MEAN_DIFF
+    if turns is None:
+        turns = np.zeros(len(i), dtype=np.int64)
+    max_crop = bounds.edited_crop if loosest.rank >= MatchClass.EDITED.rank else 0.0
+    ev = measure_pairs(stack, i, j, turns, block_bound=bounds.block_diff, max_crop=max_crop)
+    near, edited, similar = classify(ev, bounds, loosest)
+    pixel_try = (ev.mean_diff <= _PIXEL_MEAN_DIFF) & (turns == 0)
     matches: list[Match] = []
-    for k in np.flatnonzero(near_ok | pixel_try):
+    for k in np.flatnonzero(near | edited | similar | pixel_try):
         a, b = int(i[k]), int(j[k])
         fa, fb = fps[a], fps[b]
         if fa.info is None or fb.info is None:
@@ -165,8 +363,16 @@ def verify_pairs(
             da, db = pixel_digest(a), pixel_digest(b)
             if da is not None and da == db:
                 cls = MatchClass.PIXEL
-        if cls is None and near_ok[k]:
-            cls = MatchClass.NEAR
-        if cls is not None and cls.within(loosest):
-            matches.append(Match(a, b, cls, int(distance[k]), round(float(score[k]), 4)))
+        if cls is None:
+            if near[k]:
+                cls = MatchClass.NEAR
+            elif edited[k]:
+                cls = MatchClass.EDITED
+            elif similar[k]:
+                cls = MatchClass.SIMILAR
+        if cls is None or not cls.within(loosest):
+            continue
+        used = ev.mean_diff[k] if cls.rank <= MatchClass.NEAR.rank else ev.norm_mean[k]
+        score = round(1.0 - float(used) / 255.0, 4)
+        matches.append(Match(a, b, cls, int(distance[k]), score))
     return matches

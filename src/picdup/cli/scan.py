@@ -66,6 +66,7 @@ Examples:
   picdup scan ~/Pictures -o report.json
   picdup scan stickers/ images/ --separate -o report.json
   picdup scan phone/ --mode exact -o dupes.csv
+  picdup scan ~/Pictures --mode edited --rotations -o report.json
 \b
 Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
 )
@@ -79,11 +80,18 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 )
 @click.option(
     "--mode",
-    type=click.Choice(["exact", "pixel", "near"]),
+    type=click.Choice(["exact", "pixel", "near", "edited", "similar"]),
     default="near",
     show_default=True,
     help="Loosest kind of copy that counts: exact (same bytes), pixel (same pixels, "
-    "other container or metadata) or near (resized, recompressed, re-encoded).",
+    "other container or metadata), near (resized, recompressed, re-encoded, letterboxed), "
+    "edited (also cropped a little, brighter or darker, watermarked, greyscale) or similar "
+    "(looser still; same scene).",
+)
+@click.option(
+    "--rotations",
+    is_flag=True,
+    help="Also find copies that are flipped or turned by 90°, 180° or 270°.",
 )
 @click.option(
     "--separate", is_flag=True, help="Deduplicate each ROOT on its own instead of across all roots."
@@ -103,6 +111,7 @@ def scan(
     roots: tuple[str, ...],
     output: str | None,
     mode: str,
+    rotations: bool,
     separate: bool,
     jobs: int | None,
     quiet: bool,
@@ -118,6 +127,7 @@ def scan(
     kwargs: dict[str, object] = {
         "mode": mode,
         "separate": separate,
+        "rotations": rotations,
         "follow_symlinks": follow_symlinks,
         "include_hidden": include_hidden,
     }

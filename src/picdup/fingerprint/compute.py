@@ -14,7 +14,7 @@ from picdup.fingerprint.hashes import (
     content_box,
     dhash,
     grey,
-    phash,
+    phash_turns,
     thumbnail,
 )
 from picdup.model import FileRef, Fingerprint
@@ -24,7 +24,7 @@ __all__ = ["ALGORITHM_VERSION", "SKIPPED", "content_digest", "fingerprint_file",
 
 # Bump when anything that changes a fingerprint's value changes (hash definitions, thumbnail size,
 # trimming, decode size): cached fingerprints of another version are never reused.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 
 # Prefix of Fingerprint.error for files that are not images at all (counted as skipped, not as
 # errors), as opposed to images that could not be decoded.
@@ -100,11 +100,13 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
     content = g[top:bottom, left:right]
     rh, rw = g.shape
     info = decoded.info
+    hashes = phash_turns(content)
     return Fingerprint(
         ref,
         digest,
         info,
-        phash=phash(content),
+        phash=hashes[0],
+        phash_turns=b"".join(h.to_bytes(8, "big") for h in hashes[1:]),
         dhash=dhash(content),
         thumb=thumbnail(content),
         colour=colour_signature(decoded.rgb[top:bottom, left:right]),

@@ -20,11 +20,12 @@ __all__ = [
     "grey",
     "pack_bits",
     "phash",
+    "phash_turns",
     "resize_grey",
     "thumbnail",
 ]
 
-THUMB_SIZE = 64
+THUMB_SIZE = 128
 COLOUR_SIZE = 4
 _PHASH_SIZE = 32
 _PHASH_LOW = 8
@@ -40,6 +41,10 @@ _TRIM_KEEP = 0.1  # never trim an axis to less than this share: a plain image st
 # while the original keeps it) is mid-grey.
 _TRIM_DARK = 40.0
 _TRIM_LIGHT = 215.0
+# The outermost line of a real border is flat to within rounding; a bright sky or a dark corner of
+# a photo has sensor noise or a gradient (std of 3 levels and more), and whether it passes for a
+# border would differ between a photo and its smoother, smaller copy.
+_TRIM_FLAT = 1.5
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
@@ -52,7 +57,7 @@ def grey(rgb: np.ndarray) -> np.ndarray:
 def _border_run(lines: np.ndarray) -> int:
     """How many leading rows of ``lines`` are a uniform border of the first row's colour."""
     ref = float(np.median(lines[0]))
-    if _TRIM_DARK < ref < _TRIM_LIGHT:
+    if _TRIM_DARK < ref < _TRIM_LIGHT or float(lines[0].std()) > _TRIM_FLAT:
         return 0
     outliers = (np.abs(lines - ref) > _TRIM_TOL).mean(axis=1)
     bad = np.flatnonzero(outliers > _TRIM_OUTLIERS)
@@ -101,13 +106,36 @@ def pack_bits(bits: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits.astype(np.uint8).ravel()).tobytes(), "big")
 
 
-def phash(g: np.ndarray) -> int:
-    """64-bit DCT hash: the 8×8 lowest frequencies of a 32×32 greyscale, above their median."""
-    small = resize_grey(g, _PHASH_SIZE, _PHASH_SIZE).astype(np.float64)
+def _phash_of_small(small: np.ndarray) -> int:
     d = _dct_matrix(_PHASH_SIZE)
     coeffs = d @ small @ d.T
     low = coeffs[:_PHASH_LOW, :_PHASH_LOW]
     return pack_bits(low > np.median(low))
+
+
+def phash(g: np.ndarray) -> int:
+    """64-bit DCT hash: the 8×8 lowest frequencies of a 32×32 greyscale, above their median."""
+    return _phash_of_small(resize_grey(g, _PHASH_SIZE, _PHASH_SIZE).astype(np.float64))
+
+
+def turn(a: np.ndarray, code: int) -> np.ndarray:
+    """One of the 8 flips and quarter turns of the last two axes of ``a``.
+
+    ``code & 3`` quarter turns counter-clockwise, then a horizontal flip when ``code & 4``.
+    Code 0 is the identity.
+    """
+    out = np.rot90(a, code & 3, axes=(-2, -1))
+    return out[..., ::-1] if code & 4 else out
+
+
+def phash_turns(g: np.ndarray) -> tuple[int, ...]:
+    """pHash of the picture and of its 7 flips and quarter turns (codes of :func:`turn`).
+
+    Box resizing commutes with flips and quarter turns, so turning the 32×32 reduction is the
+    same as hashing a turned copy of the picture: no second decode, 7 small matrix products.
+    """
+    small = resize_grey(g, _PHASH_SIZE, _PHASH_SIZE).astype(np.float64)
+    return tuple(_phash_of_small(np.ascontiguousarray(turn(small, k))) for k in range(8))
 
 
 def dhash(g: np.ndarray) -> int:
