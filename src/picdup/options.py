@@ -38,12 +38,12 @@ class Bounds:
     """
 
     radius: int = 10
-    mean_diff: float = 6.0
+    mean_diff: float = 3.5
     block_diff: float = 22.0
     aspect: float = 0.35
     edited_radius: int = 18
-    edited_mean: float = 7.0
-    edited_block_share: float = 0.04
+    edited_mean: float = 5.0
+    edited_block_share: float = 0.02
     edited_crop: float = 0.1
     similar_radius: int = 22
     similar_mean: float = 16.0

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime, timezone
 
 import numpy as np
@@ -15,7 +15,7 @@ from picdup._version import __version__
 from picdup.engine import fingerprint_all
 from picdup.errors import DecodeError
 from picdup.fingerprint import SKIPPED, pixel_digest
-from picdup.group import star_clusters
+from picdup.group import star_clusters, verified_stars
 from picdup.index import pairs_within
 from picdup.model import (
     FileError,
@@ -218,7 +218,8 @@ def match_scope(
 
     matches: list[Match] = []
     if options.mode != "exact" and len(reps) > 1:
-        matches = candidate_matches([fps[r] for r in reps], options, cancel)
+        rep_fps = [fps[r] for r in reps]
+        matches = candidate_matches(rep_fps, options, cancel, lambda k: _rank(rep_fps[k]))
         matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
@@ -228,9 +229,16 @@ def match_scope(
 
 
 def candidate_matches(
-    reps: list[Fingerprint], options: ScanOptions, cancel: CancelToken | None
+    reps: list[Fingerprint],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    rank: Callable[[int], Hashable] | None = None,
 ) -> list[Match]:
     """pHash candidates from the index, confirmed and classified on pixels.
+
+    With ``rank`` (the keeper preference of :func:`match_scope`), only the pairs that star
+    grouping needs are verified (:func:`~picdup.group.verified_stars`); without it every
+    candidate pair is.
 
     With ``options.rotations`` the pHash of each picture's 7 flips and quarter turns (kept in
     its fingerprint) is searched against the plain hashes too, and the turn found is handed to
@@ -255,9 +263,32 @@ def candidate_matches(
         return digests[k]
 
     stack = ThumbStack.of(reps)
-    return verify_pairs(
-        reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest, turns
-    )
+    if rank is None:
+        return verify_pairs(
+            reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest, turns
+        )
+    index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist()))}
+
+    def verify(centre: int, others: list[int]) -> list[Match]:
+        if cancel is not None:
+            cancel.check()
+        ks = np.array(
+            [index[(centre, o)] if (centre, o) in index else index[(o, centre)] for o in others],
+            dtype=np.int64,
+        )
+        return verify_pairs(
+            reps,
+            stack,
+            i[ks],
+            j[ks],
+            d[ks],
+            options.bounds,
+            options.loosest,
+            lazy_pixel_digest,
+            turns[ks],
+        )
+
+    return verified_stars(zip(i.tolist(), j.tolist()), rank, verify)
 
 
 def _turned_hashes(reps: list[Fingerprint], code: int) -> np.ndarray:

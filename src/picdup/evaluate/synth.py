@@ -331,16 +331,19 @@ def _signature(source: str) -> np.ndarray | str:
         return f"{source}: {exc}"
     if min(im.size) < _MIN_SOURCE_SIDE * min(1.0, 512 / max(im.size)):
         return f"{source}: smaller than {_MIN_SOURCE_SIDE} pixels"
-    small = im.convert("L").resize((32, 32), Image.Resampling.BOX)
-    return np.asarray(small, dtype=np.float32)
+    small = np.asarray(im.convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float32)
+    # Brightness and contrast normalised: an exposure bracket looks like a brightness edit.
+    normalised: np.ndarray = (small - small.mean()) / max(float(small.std()), 4.0) * 50.0
+    return normalised
 
 
 def _distinct_sources(sources: list[str], jobs: int) -> tuple[list[str], list[str]]:
     """Sources that are pictures of their own, and the reasons the others were left out.
 
     A folder of photos may already hold copies (the same shot twice, a tripod series of one colour
-    chart). The truth would call them different pictures although nothing can tell them apart,
-    so of sources whose thumbnails agree everywhere only the first is used.
+    chart, an exposure bracket). The truth would call them different pictures although nothing
+    can tell them apart from a copy (or a brightness edit), so of sources whose brightness-
+    normalised 32×32 thumbnails agree in every 4×4 block only the first is used.
     """
     if jobs > 1 and len(sources) > 2 * jobs:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -357,7 +360,7 @@ def _distinct_sources(sources: list[str], jobs: int) -> tuple[list[str], list[st
         if kept_sigs:
             diff = np.abs(np.stack(kept_sigs) - sig[None])
             worst = diff.reshape(len(kept_sigs), 8, 4, 8, 4).mean(axis=(2, 4)).max(axis=(1, 2))
-            if (worst < 12.0).any():
+            if (worst < 16.0).any():
                 skipped.append(f"{source}: looks the same as {kept[int(np.argmin(worst))]}")
                 continue
         kept.append(source)

@@ -1,0 +1,84 @@
+"""Metrics (pinned values), the synth generator and the CLI round trip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+from imagegen import photo
+
+from picdup.evaluate import Truth, evaluate_groups
+
+RunCli = Callable[..., CompletedProcess[str]]
+
+
+def test_pairwise_metrics_pinned() -> None:
+    truth = Truth(
+        base="/x",
+        groups=(("a", "a1", "a2"), ("b", "b1"), ("c",), ("d",)),
+        transforms={"a1": "resize50", "a2": "crop", "b1": "resize50"},
+        hard_negatives=(("c", "d", "meme"),),
+    )
+    ev = evaluate_groups([["a", "a1", "c"], ["b", "b1"], ["d"], ["zz", "b"]], truth)
+    # predicted pairs: (a,a1) (a,c) (a1,c) (b,b1); true pairs: (a,a1) (a,a2) (a1,a2) (b,b1)
+    assert (ev.predicted_pairs, ev.true_pairs, ev.correct_pairs) == (4, 4, 2)
+    assert ev.precision == 0.5 and ev.recall == 0.5 and ev.f1 == 0.5
+    assert ev.recall_by_transform["resize50"] == {"recall": 1.0, "found": 2, "total": 2}
+    assert ev.recall_by_transform["crop"]["recall"] == 0.0
+    assert ev.hard_negatives_grouped == 0
+    assert ev.groups == 2 and ev.largest_group == 3
+    assert ev.unknown_files == 1
+
+
+def test_hard_negative_counted() -> None:
+    truth = Truth("/x", (("c",), ("d",)), hard_negatives=(("c", "d", "meme"),))
+    ev = evaluate_groups([["d", "c"]], truth)
+    assert ev.hard_negatives_grouped == 1 and ev.hard_negatives_by_kind == {"meme": 1}
+    assert ev.precision == 0.0
+
+
+def test_synth_scan_evaluate_round_trip(tmp_path: Path, run_cli: RunCli) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(6):
+        photo(100 + k, 480, 360).save(src / f"p{k}.jpg", quality=92)
+    out = tmp_path / "set"
+    done = run_cli("synth", str(src), str(out), "--seed", "3", "--copies", "4", "--max-side", "480")
+    assert done.returncode == 0, done.stderr
+    truth = json.loads((out / "truth.json").read_text())
+    files = [p for g in truth["groups"] for p in g]
+    assert all((out / p).is_file() for p in files)
+    assert set(truth["transforms"]) == set(files)
+    assert {k for _, _, k in truth["hard_negatives"]} == {"meme", "screenshot", "shifted_crop"}
+    photo_groups = [g for g in truth["groups"] if g[0].startswith("photos/")]
+    assert all(len(g) == 5 for g in photo_groups)
+    # The same seed gives the same set; another seed other parameters.
+    again = tmp_path / "again"
+    run_cli("synth", str(src), str(again), "--seed", "3", "--copies", "4", "--max-side", "480")
+    assert json.loads((again / "truth.json").read_text())["groups"] == truth["groups"]
+
+    report = tmp_path / "r.json"
+    scan = run_cli("scan", str(out), "-o", str(report), "-q", "-j", "1")
+    assert scan.returncode == 1, scan.stderr
+    ev = run_cli("evaluate", str(report), "--truth", str(out / "truth.json"), "--json")
+    assert ev.returncode == 0, ev.stderr
+    scores = json.loads(ev.stdout)
+    assert scores["precision"] >= 0.95
+    assert scores["hard_negatives_grouped"] == 0
+    assert scores["recall_by_transform"]["meme_copy"]["recall"] == 1.0
+    text = run_cli("evaluate", str(report), "--truth", str(out / "truth.json"))
+    assert "precision" in text.stdout and "recall by transform" in text.stdout
+
+
+def test_synth_and_evaluate_fail_cleanly(tmp_path: Path, run_cli: RunCli) -> None:
+    missing = run_cli("synth", str(tmp_path / "nope"), str(tmp_path / "out"))
+    assert missing.returncode == 2 and "not found" in missing.stderr
+    bad = run_cli("evaluate", str(tmp_path / "r.json"), "--truth", str(tmp_path / "t.json"))
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_help_has_examples(run_cli: RunCli) -> None:
+    for command in ("synth", "evaluate", "scan"):
+        assert "Examples:" in run_cli(command, "--help").stdout
