@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from imagegen import photo
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
+from imagegen import photo
 from picdup.fingerprint import fingerprint_file
 from picdup.fingerprint.hashes import grey, phash, phash_turns, turn
 from picdup.model import FileRef, Fingerprint, MatchClass
@@ -81,7 +81,9 @@ def _meme(base: Image.Image, caption: str) -> Image.Image:
     im = base.copy()
     draw = ImageDraw.Draw(im)
     font = ImageFont.load_default(size=40)
-    draw.text((30, im.height - 70), caption, font=font, fill="white", stroke_width=2, stroke_fill="black")
+    draw.text(
+        (30, im.height - 70), caption, font=font, fill="white", stroke_width=2, stroke_fill="black"
+    )
     return im
 
 
@@ -90,7 +92,9 @@ def test_memes_with_other_captions_stay_apart(tmp_path: Path) -> None:
     fps = [
         _save(_meme(base, "WHEN THE BUILD PASSES"), tmp_path / "meme_a.jpg"),
         _save(_meme(base, "MONDAY AGAIN FOREVER"), tmp_path / "meme_b.jpg"),
-        _save(_meme(base, "WHEN THE BUILD PASSES").resize((420, 315)), tmp_path / "meme_a_copy.jpg"),
+        _save(
+            _meme(base, "WHEN THE BUILD PASSES").resize((420, 315)), tmp_path / "meme_a_copy.jpg"
+        ),
     ]
     found = _classes(fps)
     assert found == {("meme_a", "meme_a_copy"): MatchClass.NEAR}

@@ -245,7 +245,9 @@ def candidate_matches(
     verification, which turns the thumbnail the same way.
     """
     hashes = np.fromiter((fp.phash for fp in reps), dtype=np.uint64, count=len(reps))
-    radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.search_radius(options.mode)
+    radius = (
+        _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.search_radius(options.mode)
+    )
     i, j, d = pairs_within(hashes, radius)
     turns = np.zeros(len(i), dtype=np.int64)
     if options.rotations and options.mode != "pixel":
@@ -267,7 +269,9 @@ def candidate_matches(
         return verify_pairs(
             reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest, turns
         )
-    index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist()))}
+    index = {
+        (int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True))
+    }
 
     def verify(centre: int, others: list[int]) -> list[Match]:
         if cancel is not None:
@@ -288,7 +292,7 @@ def candidate_matches(
             turns[ks],
         )
 
-    return verified_stars(zip(i.tolist(), j.tolist()), rank, verify)
+    return verified_stars(zip(i.tolist(), j.tolist(), strict=True), rank, verify)
 
 
 def _turned_hashes(reps: list[Fingerprint], code: int) -> np.ndarray:

@@ -249,7 +249,11 @@ def measure_pairs(
         turns = np.zeros(n, dtype=np.int64)
     means, blocks, nmeans, nshares, crops = [], [], [], [], []
     for lo in range(0, n, _PAIR_CHUNK):
-        ci, cj, ct = i[lo : lo + _PAIR_CHUNK], j[lo : lo + _PAIR_CHUNK], turns[lo : lo + _PAIR_CHUNK]
+        ci, cj, ct = (
+            i[lo : lo + _PAIR_CHUNK],
+            j[lo : lo + _PAIR_CHUNK],
+            turns[lo : lo + _PAIR_CHUNK],
+        )
         a = stack.thumbs[ci].astype(np.float32)
         for code in np.unique(ct[ct != 0]):
             sel = ct == code

@@ -63,12 +63,63 @@ FAMILIES: dict[str, str] = {
 }
 TRANSFORMS: tuple[str, ...] = tuple(FAMILIES)
 
-_WORDS = (
-    "when the code works first time nobody believes me monday again cat dog coffee deploy friday "
-    "production bug feature weekend meeting could have been an email finally done almost there "
-    "just one more thing boss said yes no maybe later tomorrow never forever my face reading the "
-    "logs wait what how did that pass review"
-).split()
+_WORDS = [
+    "when",
+    "the",
+    "code",
+    "works",
+    "first",
+    "time",
+    "nobody",
+    "believes",
+    "me",
+    "monday",
+    "again",
+    "cat",
+    "dog",
+    "coffee",
+    "deploy",
+    "friday",
+    "production",
+    "bug",
+    "feature",
+    "weekend",
+    "meeting",
+    "could",
+    "have",
+    "been",
+    "an",
+    "email",
+    "finally",
+    "done",
+    "almost",
+    "there",
+    "just",
+    "one",
+    "more",
+    "thing",
+    "boss",
+    "said",
+    "yes",
+    "no",
+    "maybe",
+    "later",
+    "tomorrow",
+    "never",
+    "forever",
+    "my",
+    "face",
+    "reading",
+    "the",
+    "logs",
+    "wait",
+    "what",
+    "how",
+    "did",
+    "that",
+    "pass",
+    "review",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +199,9 @@ def _letterbox(im: Image.Image, rng: np.random.Generator) -> Image.Image:
 def _crop(im: Image.Image, rng: np.random.Generator) -> Image.Image:
     w, h = im.size
     left, top, right, bottom = rng.uniform(0.03, 0.08, size=4)
-    return im.crop((round(w * left), round(h * top), round(w * (1 - right)), round(h * (1 - bottom))))
+    return im.crop(
+        (round(w * left), round(h * top), round(w * (1 - right)), round(h * (1 - bottom)))
+    )
 
 
 def _brightness(im: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -161,7 +214,9 @@ def _watermark(im: Image.Image, rng: np.random.Generator) -> Image.Image:
     out = im.copy()
     w, h = out.size
     size = max(10, round(min(w, h) * float(rng.uniform(0.035, 0.05))))
-    text = f"© {rng.choice(['Anna', 'J. Smith', 'photostock', 'Kim Lee'])} {rng.integers(2000, 2027)}"
+    text = (
+        f"© {rng.choice(['Anna', 'J. Smith', 'photostock', 'Kim Lee'])} {rng.integers(2000, 2027)}"
+    )
     font = _font(size)
     box = ImageDraw.Draw(out).textbbox((0, 0), text, font=font)
     tw, th = box[2] - box[0], box[3] - box[1]
@@ -353,7 +408,7 @@ def _distinct_sources(sources: list[str], jobs: int) -> tuple[list[str], list[st
     kept: list[str] = []
     kept_sigs: list[np.ndarray] = []
     skipped: list[str] = []
-    for source, sig in zip(sources, sigs):
+    for source, sig in zip(sources, sigs, strict=True):
         if isinstance(sig, str):
             skipped.append(sig)
             continue
@@ -379,7 +434,13 @@ def _write(out: Path, rel: str, data: bytes) -> None:
 
 
 def _make_photo_group(
-    job: tuple[int, str], *, out: Path, seed: int, names: tuple[str, ...], copies: int, max_side: int
+    job: tuple[int, str],
+    *,
+    out: Path,
+    seed: int,
+    names: tuple[str, ...],
+    copies: int,
+    max_side: int,
 ) -> tuple[list[str], dict[str, str]] | str:
     """One source's original and copies; returns ``(group, transforms)`` or the skip reason."""
     index, source = job
@@ -499,7 +560,9 @@ def synthesize(
             for b in range(a + 1, len(rels)):
                 negatives.append((rels[a], rels[b], kind))
 
-    def add_single_with_copy(rel: str, im: Image.Image, kind: str, rng: np.random.Generator) -> None:
+    def add_single_with_copy(
+        rel: str, im: Image.Image, kind: str, rng: np.random.Generator
+    ) -> None:
         _write(out_path, rel, _jpeg(im, 90))
         copy_rel = rel.replace(".jpg", "-copy.jpg")
         _write(out_path, copy_rel, _jpeg(_resize(im, float(rng.uniform(0.5, 0.8))), 80))
