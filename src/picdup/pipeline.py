@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from picdup._version import __version__
+from picdup.cache.verdicts import drop_not_duplicates
 from picdup.engine import fingerprint_all
 from picdup.errors import DecodeError
 from picdup.fingerprint import SKIPPED, pixel_digest
@@ -218,6 +219,7 @@ def match_scope(
     if options.mode != "exact" and len(reps) > 1:
         matches = candidate_matches([fps[r] for r in reps], options, cancel)
         matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
+        matches = drop_not_duplicates(fps, matches, mates)  # a person said these differ
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
     stars = star_clusters(matches, lambda k: _rank(fps[k]))

@@ -76,6 +76,12 @@ def _register() -> None:
     from picdup.cli import scan
 
     cli.add_command(scan.scan)
+    from picdup.cli.review import review
+
+    cli.add_command(review)
+    from picdup.cli.report import report
+
+    cli.add_command(report)
 
 
 _register()

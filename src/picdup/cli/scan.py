@@ -74,7 +74,8 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=str),
-    help="Write the report here: .json (full report) or .csv (one row per file); "
+    help="Write the report here: .json (full report), .csv (one row per file) or .html "
+    "(self-contained page with thumbnails); "
     "'-' writes JSON to standard output.",
 )
 @click.option(

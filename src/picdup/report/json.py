@@ -24,7 +24,7 @@ __all__ = [
 
 FORMAT = "picdup-report"
 VERSION = 1
-OUTPUT_SUFFIXES = (".json", ".csv")
+OUTPUT_SUFFIXES = (".json", ".csv", ".html")
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -153,9 +153,13 @@ def check_output_path(path: str | os.PathLike[str]) -> str:
 
 
 def write_report(report: Report, path: str | os.PathLike[str]) -> None:
-    """Write ``report`` atomically, as JSON or CSV by the file's suffix."""
+    """Write ``report`` atomically, as JSON, CSV or self-contained HTML by the file's suffix."""
     suffix = check_output_path(path)
-    if suffix == ".csv":
+    if suffix == ".html":
+        from picdup.report.html import write_html
+
+        write_html(report, path)
+    elif suffix == ".csv":
         from picdup.report.csv import write_csv
 
         write_csv(report, path)
