@@ -45,6 +45,8 @@ class ReviewServer:
         self._server = uvicorn.Server(config)
         try:
             self._server.run(sockets=[self.sock])
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how a review ends; uvicorn has already shut down cleanly
         finally:
             self.sock.close()
 
