@@ -507,42 +507,60 @@
   }
 
   // ---- keyboard and controls ----------------------------------------------------------------
+  // Keys are handled one after another: a decision typed right after "next group" must land on
+  // the next group even while that group's page is still loading.
+  let queue = Promise.resolve();
+  const later = (fn) => { queue = queue.then(fn).catch((err) => saving(String(err), true)); };
+
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const t = ev.target;
     if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) return;
     if ($("apply-dialog").open) return;
-    const comparing = !$("compare").hidden;
     const key = ev.key;
-    let handled = true;
-    if (comparing) {
-      if (key === "Escape") closeCompare();
-      else if (key === "1") setView("side");
-      else if (key === "2") setView("flicker");
-      else if (key === "3") setView("diff");
-      else if (key === "+" || key === "=") zoomCentre(1.5);
-      else if (key === "-") zoomCentre(1 / 1.5);
-      else if (key === "0") { C.scale = 1; C.tx = 0; C.ty = 0; layout(); }
-      else if (key === "s") swap();
-      else if (key === "ArrowRight") cycleB(1);
-      else if (key === "ArrowLeft") cycleB(-1);
-      else if (key === "k") decide("keep", C.b);
-      else if (key === "r" || key === "x" || key === "Delete") decide("remove", C.b);
-      else if (key === "d") decide("notdup", C.b, C.a);
-      else if (key === "u") decide("clear", C.b);
-      else handled = false;
-    } else if (key === "n" || key === "j" || key === "ArrowDown") moveGroup(1);
-    else if (key === "p" || key === "ArrowUp") moveGroup(-1);
-    else if (key === "ArrowRight") moveMember(1);
-    else if (key === "ArrowLeft") moveMember(-1);
-    else if (key === "k") decide("keep");
-    else if (key === "r" || key === "x" || key === "Delete") decide("remove");
-    else if (key === "d") decide("notdup");
-    else if (key === "u" || key === "Backspace") decide("clear");
-    else if (key === "c" || key === "Enter") openCompare();
-    else handled = false;
-    if (handled) ev.preventDefault();
+    if (!keyAction(key, true) && !keyAction(key, false)) return;
+    ev.preventDefault();
+    // Which view the key is for is decided when its turn comes (after an earlier "c" opened
+    // the compare view, say), not when it was pressed.
+    later(() => {
+      const act = keyAction(key, !$("compare").hidden);
+      return act ? act() : undefined;
+    });
   });
+
+  function keyAction(key, comparing) {
+    if (comparing) {
+      switch (key) {
+        case "Escape": return closeCompare;
+        case "1": return () => setView("side");
+        case "2": return () => setView("flicker");
+        case "3": return () => setView("diff");
+        case "+": case "=": return () => zoomCentre(1.5);
+        case "-": return () => zoomCentre(1 / 1.5);
+        case "0": return () => { C.scale = 1; C.tx = 0; C.ty = 0; layout(); };
+        case "s": return swap;
+        case "ArrowRight": return () => cycleB(1);
+        case "ArrowLeft": return () => cycleB(-1);
+        case "k": return () => decide("keep", C.b);
+        case "r": case "x": case "Delete": return () => decide("remove", C.b);
+        case "d": return () => decide("notdup", C.b, C.a);
+        case "u": return () => decide("clear", C.b);
+        default: return null;
+      }
+    }
+    switch (key) {
+      case "n": case "j": case "ArrowDown": return () => moveGroup(1);
+      case "p": case "ArrowUp": return () => moveGroup(-1);
+      case "ArrowRight": return () => moveMember(1);
+      case "ArrowLeft": return () => moveMember(-1);
+      case "k": return () => decide("keep");
+      case "r": case "x": case "Delete": return () => decide("remove");
+      case "d": return () => decide("notdup");
+      case "u": case "Backspace": return () => decide("clear");
+      case "c": case "Enter": return openCompare;
+      default: return null;
+    }
+  }
 
   $("prev-page").addEventListener("click", () => showPage(Math.max(0, S.offset - PAGE_SIZE), "top"));
   $("next-page").addEventListener("click", () => showPage(S.offset + PAGE_SIZE, "top"));
