@@ -200,18 +200,19 @@ def rank_members(
     if len(ranked) < 2:
         return ranked, "only candidate"
     best, *rest = ranked
-    # The reason is the latest criterion any other member needed to be told apart.
-    deciding = 0
+    # Every criterion that told the keeper apart from some other member, strongest first.
+    deciding: set[int] = set()
+    ties = 0
     for other in rest:
         for k, c in enumerate(criteria):
             if c.key(best) != c.key(other):
-                deciding = max(deciding, k)
+                deciding.add(k)
                 break
         else:
-            deciding = len(criteria)
-    if deciding >= len(criteria):
+            ties += 1
+    if not deciding:
         return ranked, "all policies tie; first path in order"
-    why = criteria[deciding].says(best)
-    if deciding > 0:
-        why += f" (after tying on {', '.join(c.name for c in criteria[:deciding])})"
+    why = "; then ".join(criteria[k].says(best) for k in sorted(deciding))
+    if ties:
+        why += f"; ties with {ties} other{'s' * (ties != 1)} on every policy, first path in order"
     return ranked, why
