@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import imagegen
-
 import picdup
 from picdup.model import Report
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from act_tree import make_tree, scan, snapshot
 
 import picdup
+from act_tree import make_tree, scan, snapshot
 from picdup.act import Plan
 from picdup.act.journal import read_journal
 from picdup.errors import ActionError
@@ -47,7 +47,7 @@ def test_each_action_then_undo_restores_the_tree_byte_for_byte(
     action: str,
     kwargs: dict[str, object],
 ) -> None:
-    root, files, report = tree
+    _root, _files, report = tree
     if "to" in kwargs:
         kwargs = {**kwargs, "to": tmp_path / str(kwargs["to"])}
     before = snapshot(tmp_path)
@@ -188,7 +188,7 @@ def other_device(tmp_path: Path) -> Iterator[Path]:
 def test_cross_device_moves_copy_verify_remove_and_undo(
     tree: tuple[Path, dict[str, Path], Path], tmp_path: Path, other_device: Path
 ) -> None:
-    root, files, report = tree
+    root, _files, report = tree
     before = snapshot(root)
     p = picdup.plan(report, action="quarantine", to=other_device / "q")
     result = picdup.apply(p)

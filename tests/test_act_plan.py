@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import imagegen
 import pytest
-from act_tree import make_tree, scan, snapshot
 
+import imagegen
 import picdup
+from act_tree import make_tree, scan, snapshot
 from picdup.act import Plan
-from picdup.act.policy import jpeg_quality, quality_estimate
 from picdup.act.fileops import FileOps
+from picdup.act.policy import jpeg_quality, quality_estimate
 from picdup.decisions import Decisions, decisions_path, save_decisions
 from picdup.errors import ConfigError
 
@@ -175,7 +175,7 @@ def test_links_only_replace_byte_identical_copies(
 def test_move_gives_same_named_files_distinct_names(
     tree: tuple[Path, dict[str, Path], Path], tmp_path: Path
 ) -> None:
-    _, files, report = tree
+    _, _files, report = tree
     dest = tmp_path / "dest"
     p = picdup.plan(report, action="move", to=dest, keep="resolution")
     targets = sorted(s.target for s in p.steps)
@@ -224,7 +224,7 @@ def test_plan_round_trips_through_json_and_prints(
 
 
 def test_planning_changes_nothing(tree: tuple[Path, dict[str, Path], Path], tmp_path: Path) -> None:
-    root, _, report = tree
+    _root, _, report = tree
     before = snapshot(tmp_path)
     for action in ("trash", "delete", "hardlink", "symlink", "reflink"):
         picdup.plan(report, action=action, keep="quality,oldest")
