@@ -121,6 +121,8 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[dic
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
+            if k == 0:
+                raise InputError(f"not a picdup journal: {text_path}") from exc
             if k == len(lines) - 1:
                 break  # written when the run was killed
             raise InputError(f"the journal {text_path} is damaged at line {k + 1}") from exc
