@@ -257,3 +257,18 @@ def test_plan_from_json_applies_the_same(
     p = picdup.plan(report, action="move", to=tmp_path / "m")
     result = picdup.apply(Plan.from_dict(p.to_dict()))
     assert sorted(r.path for r in result.done) == sorted(s.path for s in p.steps)
+
+
+def test_a_hand_edited_plan_cannot_act_on_the_keeper(
+    tree: tuple[Path, dict[str, Path], Path],
+) -> None:
+    _, files, report = tree
+    p = picdup.plan(report, action="delete", keep="resolution")
+    data = p.to_dict()
+    group = next(g for g in data["groups"] if g["keep"] == str(files["photo"]))
+    group["steps"][0]["path"] = group["keep"]
+    group["steps"][0]["size"] = group["keeper_size"]
+    group["steps"][0]["mtime_ns"] = group["keeper_mtime_ns"]
+    result = picdup.apply(Plan.from_dict(data))
+    assert files["photo"].exists()
+    assert any("keeper" in r.message for r in result.skipped)

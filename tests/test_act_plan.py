@@ -14,7 +14,7 @@ from picdup.act import Plan
 from picdup.act.fileops import FileOps
 from picdup.act.policy import jpeg_quality, quality_estimate
 from picdup.decisions import Decisions, decisions_path, save_decisions
-from picdup.errors import ConfigError
+from picdup.errors import ConfigError, ReportError
 
 
 @pytest.fixture
@@ -259,3 +259,22 @@ def test_destination_inside_a_protected_folder_is_refused(
     root, _, report = tree
     with pytest.raises(ConfigError, match="protected"):
         picdup.plan(report, action="move", to=root / "a" / "dupes", protect=[root / "a"])
+
+
+def test_decisions_made_for_another_scan_are_refused(
+    tree: tuple[Path, dict[str, Path], Path],
+) -> None:
+    _, files, report = tree
+    d = Decisions(report=str(report), report_created="1999-01-01T00:00:00Z")
+    d.set_file(str(files["photo_b"]), "keep")
+    with pytest.raises(ReportError, match="another scan"):
+        picdup.plan(report, decisions=d)
+
+
+def test_a_destination_inside_a_scanned_folder_is_noted(
+    tree: tuple[Path, dict[str, Path], Path],
+) -> None:
+    root, _, report = tree
+    p = picdup.plan(report, action="quarantine", to=root / "dupes")
+    assert any("inside a scanned folder" in n for n in p.notes)
+    assert "inside a scanned folder" in p.describe()

@@ -369,6 +369,16 @@ def build_plan(
     elif decisions is not None:
         decisions_file = "(given)"
 
+    if (
+        isinstance(decisions, Decisions)
+        and decisions.report_created
+        and report.created
+        and decisions.report_created != report.created
+    ):
+        raise ReportError(
+            f"the review decisions ({decisions_file}) were made for another scan "
+            f"(report of {decisions.report_created}, this one is of {report.created})"
+        )
     roots = list(report.roots)
     labels = _root_labels(roots)
     taken: set[str] = set()
@@ -429,6 +439,8 @@ def build_plan(
             singles.append(
                 Step("move" if move_files else "copy", 0, path, size, mtime_ns, "", target)
             )
+    if dest is not None and any(under(dest, r) for r in roots):
+        notes.append(f"the destination {dest} is inside a scanned folder; later scans see it")
     if action == "delete":
         notes.append("delete is irreversible: undo cannot bring deleted files back")
     if action in LINKS:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from picdup.act.build import LINKS, GroupPlan, Plan, Step, _unique
+from picdup.act.build import LINKS, GroupPlan, Plan, Step, _unique, format_bytes
 from picdup.act.fileops import FileOps, TrashEntry, partial_name
 from picdup.act.journal import Journal, read_journal
 from picdup.errors import ActionError, InputError
@@ -82,6 +82,8 @@ class ApplyResult:
 
     def summary(self) -> str:
         text = f"{len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed"
+        if self.bytes_done:
+            text += f" ({format_bytes(self.bytes_done)})"
         if self.stopped:
             text += f"; stopped: {self.stopped}"
         return text + f"; journal: {self.journal}"
@@ -276,6 +278,10 @@ def _run(
                 results.append(StepResult(index, step.op, step.path, "failed", "", msg))
                 continue
         group = group_of.get(step.group)
+        if group is not None and plan.action != "organize" and step.path == group.keep:
+            # only a hand-edited plan gets here; the keeper is never acted on
+            results.append(_skip(jr, index, step, "this is the group's keeper; never touched"))
+            continue
         if group is not None and plan.action != "organize":
             if step.group not in keeper_problem:
                 problem = _check_file(

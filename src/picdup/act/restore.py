@@ -86,6 +86,11 @@ def undo(journal: str | os.PathLike[str], *, ops: FileOps | None = None) -> Undo
             if step.op == "delete":
                 gone.append(step.path)
                 continue
+            if state == "unknown":
+                message = "interrupted, and the file is neither at its path nor where it went"
+                jr.write({"type": "undo-fail", "step": index, "error": message})
+                failed.append((step.path, message))
+                continue
             try:
                 message = _undo_step(step, rec, state, entry, ops)
             except OSError as exc:
