@@ -206,7 +206,9 @@ def observe(step: Step, begin: dict[str, Any], ops: FileOps) -> tuple[str, Trash
         return ("after" if done else "before"), None
     if step.op == "trash":
         before = set(begin.get("trash_before") or ())
-        fresh = [e for e in ops.trash_entries(step.path) if e.info not in before]
+        fresh = [e for e in ops.trash_entries(step.path, probe=True) if e.info not in before]
+        if not fresh:
+            fresh = [e for e in ops.trash_entries(step.path) if e.info not in before]
         if ops.exists(step.path):
             # send2trash writes the .trashinfo first: drop one whose file never arrived
             for e in fresh:
@@ -349,7 +351,7 @@ def _execute(index: int, step: Step, jr: Journal, ops: FileOps) -> StepResult:
             ops.makedirs(folder)
         begin["dest"] = dest
     if step.op == "trash":
-        begin["trash_before"] = [e.info for e in ops.trash_entries(step.path)]
+        begin["trash_before"] = [e.info for e in ops.trash_entries(step.path, probe=True)]
     jr.write(begin)
     _delay(0.5)
     done: dict[str, Any] = {"type": "done", "step": index, "dest": dest}

@@ -245,18 +245,35 @@ class FileOps:
         dirs += [os.path.join(mount, ".Trash", str(uid)), os.path.join(mount, f".Trash-{uid}")]
         return list(dict.fromkeys(dirs))
 
-    def trash_entries(self, path: str) -> list[TrashEntry]:
-        """Every trash entry whose ``.trashinfo`` names ``path`` as the original location."""
+    def trash_entries(self, path: str, *, probe: bool = False) -> list[TrashEntry]:
+        """Trash entries whose ``.trashinfo`` names ``path`` as the original location.
+
+        ``probe`` looks only at the names send2trash gives (``a.jpg``, ``a 1.jpg``, ``a 2.jpg``
+        … up to the first free one), which costs a few ``stat`` calls instead of a listing of
+        the whole trash; the new entry of a file just trashed is always among them."""
         target = os.path.abspath(path)
         name = os.path.basename(target)
-        stem = os.path.splitext(name)[0]
+        stem, ext = os.path.splitext(name)
         found: list[TrashEntry] = []
         for trash in self.trash_dirs(path):
             info_dir = os.path.join(trash, "info")
-            try:
-                names = os.listdir(info_dir)
-            except OSError:
-                continue
+            if probe:
+                names = []
+                n = 0
+                while True:
+                    candidate = name if n == 0 else f"{stem} {n}{ext}"
+                    info = os.path.join(info_dir, candidate + ".trashinfo")
+                    if not os.path.lexists(info) and not os.path.lexists(
+                        os.path.join(trash, "files", candidate)
+                    ):
+                        break
+                    names.append(candidate + ".trashinfo")
+                    n += 1
+            else:
+                try:
+                    names = os.listdir(info_dir)
+                except OSError:
+                    continue
             for info_name in names:
                 if not info_name.endswith(".trashinfo") or not info_name.startswith(stem):
                     continue
@@ -277,11 +294,13 @@ class FileOps:
             from send2trash import send2trash
         except ImportError as exc:  # a core dependency; only a broken install gets here
             raise ActionError("the trash needs send2trash: pip install send2trash") from exc
-        before = {e.info for e in self.trash_entries(path)}
+        before = {e.info for e in self.trash_entries(path, probe=True)}
         send2trash(path)
         if sys.platform in ("darwin", "win32"):
             return None
-        new = [e for e in self.trash_entries(path) if e.info not in before]
+        new = [e for e in self.trash_entries(path, probe=True) if e.info not in before]
+        if not new:  # another trash implementation (gio) names entries its own way
+            new = [e for e in self.trash_entries(path) if e.info not in before]
         return new[-1] if new else None
 
     def untrash(self, entry: TrashEntry, path: str) -> None:
