@@ -13,7 +13,8 @@ import pytest
 import picdup
 from act_tree import make_tree, scan, snapshot
 from picdup.act import Plan
-from picdup.act.journal import read_journal
+from picdup.act.fileops import partial_name
+from picdup.act.journal import Journal, read_journal
 from picdup.errors import ActionError
 
 
@@ -272,3 +273,81 @@ def test_a_hand_edited_plan_cannot_act_on_the_keeper(
     result = picdup.apply(Plan.from_dict(data))
     assert files["photo"].exists()
     assert any("keeper" in r.message for r in result.skipped)
+
+
+def _crashed_move(plan: Plan, journal: Path, *, copied: bool) -> tuple[Path, Path]:
+    """Leave the files and journal the way a kill inside a cross-device move leaves them:
+    the copy written under its temporary name, or already renamed with the source still there."""
+    step = plan.steps[0]
+    src, dst = Path(step.path), Path(step.target)
+    with Journal.create(str(journal), plan.to_dict()) as jr:
+        missing = [str(p) for p in reversed(dst.parents) if not p.exists()]
+        jr.write({"type": "mkdir", "step": 0, "paths": missing})
+        dst.parent.mkdir(parents=True)
+        st = src.stat()
+        jr.write(
+            {
+                "type": "begin",
+                "step": 0,
+                "op": "move",
+                "path": str(src),
+                "mode": st.st_mode,
+                "mtime_ns": st.st_mtime_ns,
+                "dest": str(dst),
+            }
+        )
+        shutil.copy2(src, partial_name(str(dst)))
+        if copied:
+            os.rename(partial_name(str(dst)), dst)
+    return src, dst
+
+
+@pytest.mark.parametrize("copied", [False, True])
+def test_an_interrupted_cross_device_move_is_undone(
+    tree: tuple[Path, dict[str, Path], Path], tmp_path: Path, other_device: Path, copied: bool
+) -> None:
+    root, _, report = tree
+    before = snapshot(root)
+    p = picdup.plan(report, action="quarantine", to=other_device / "q")
+    journal = tmp_path / "crashed.jsonl"
+    _crashed_move(p, journal, copied=copied)
+    assert picdup.undo(journal).ok
+    assert snapshot(root) == before
+    assert not (other_device / "q").exists()  # no copy, no temporary file, no folder
+
+
+def test_an_interrupted_cross_device_move_is_finished_by_resume(
+    tree: tuple[Path, dict[str, Path], Path], tmp_path: Path, other_device: Path
+) -> None:
+    _, _, report = tree
+    p = picdup.plan(report, action="quarantine", to=other_device / "q")
+    journal = tmp_path / "crashed.jsonl"
+    src, dst = _crashed_move(p, journal, copied=True)
+    result = picdup.apply(p, journal=journal)
+    assert result.ok and len(result.done) == len(p.steps)
+    assert not src.exists() and dst.is_file()
+    assert not list(other_device.rglob("*.picdup-partial"))
+
+
+def test_organize_into_an_organized_folder_goes_on_numbering(
+    tree: tuple[Path, dict[str, Path], Path], tmp_path: Path
+) -> None:
+    _, _, report = tree
+    out = tmp_path / "sorted"
+    picdup.apply(picdup.plan(report, action="organize", to=out))
+    again = picdup.apply(picdup.plan(report, action="organize", to=out))
+    assert again.ok
+    assert sorted(os.listdir(out)) == [
+        "00001.png",
+        "00001_1.jpg",
+        "00002.jpg",
+        "00002_1.jpg",
+        "00002_2.jpg",
+        "00002_3.jpg",
+        "00003.png",
+        "00003_1.jpg",
+        "00004.jpg",
+        "00004_1.jpg",
+        "00004_2.jpg",
+        "00004_3.jpg",
+    ]

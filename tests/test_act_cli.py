@@ -313,3 +313,26 @@ def test_sigkill_mid_apply_then_resume_finishes_the_plan(
     # and the whole run, killed and resumed, still undoes as one
     assert run_cli("undo", str(journal)).returncode == 0
     assert not q.exists() and files["photo_c"].exists() and files["other_jpg"].exists()
+
+
+def test_ctrl_c_mid_apply_says_how_to_resume_or_undo(
+    tree: tuple[Path, dict[str, Path], Path], tmp_path: Path, run_cli: Run
+) -> None:
+    _, _, report = tree
+    journal = tmp_path / "stopped.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), STEP_DELAY_ENV: str(DELAY)}
+    args = ["apply", str(report), "--action", "quarantine", "--to", str(tmp_path / "q")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "picdup", *args, "--yes", "--journal", str(journal)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for_begin(journal, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert f"picdup apply --resume {journal}" in err and f"picdup undo {journal}" in err
+    done = run_cli("apply", "--resume", str(journal), "--yes")
+    assert done.returncode == 0 and "4 done" in done.stdout

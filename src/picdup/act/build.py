@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -383,8 +384,9 @@ def build_plan(
     labels = _root_labels(roots)
     taken: set[str] = set()
     groups: list[GroupPlan] = []
-    number = 0
-    width = max(5, len(str(len(report.groups) + 1)))
+    # a folder organized before goes on with the next numbers instead of squeezing in
+    number = _highest_number(dest, ops) if action == "organize" and dest else 0
+    width = max(5, len(str(number + len(report.groups) + 1)))
     for group in report.groups:
         keeper, why = _choose(group, decisions, names, prefer_dirs, protect_dirs, ops)
         steps: list[Step] = []
@@ -460,6 +462,17 @@ def build_plan(
         decisions=decisions_file,
         notes=tuple(notes),
     )
+
+
+_NUMBERED = re.compile(r"^(\d+)(?:_\d+)?(?:\.[^.]*)?$")
+
+
+def _highest_number(dest: str, ops: FileOps) -> int:
+    """The highest group number already used in an organize folder (0 when none)."""
+    if not os.path.isdir(dest):
+        return 0
+    numbers = [int(m.group(1)) for n in os.listdir(dest) if (m := _NUMBERED.match(n))]
+    return max(numbers, default=0)
 
 
 def _leave_reason(

@@ -8,8 +8,8 @@ import sys
 import click
 
 from picdup.act import ACTIONS, DEFAULT_KEEP, POLICIES, ApplyResult, apply, plan, resume
-from picdup.act.execute import check_journal_path
-from picdup.cli.main import EXIT_ACTION, EXIT_ERROR, EXIT_OK, handle_errors
+from picdup.act.execute import check_journal_path, default_journal_path
+from picdup.cli.main import EXIT_ACTION, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, handle_errors
 
 __all__ = ["apply_command", "print_result"]
 
@@ -168,7 +168,16 @@ def apply_command(
             question = f"{the_plan.summary()}. Deleting CANNOT be undone. Go ahead?"
         if not _confirm(interactive, question):
             sys.exit(EXIT_ERROR)
-    result = apply(the_plan, journal=journal)
+    journal = journal or default_journal_path(the_plan)
+    try:
+        result = apply(the_plan, journal=journal)
+    except KeyboardInterrupt:
+        click.echo(
+            f"picdup: interrupted; finish with: picdup apply --resume {journal} --yes, "
+            f"or put back what was done with: picdup undo {journal}",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     print_result(result)
     sys.exit(EXIT_OK if result.ok else EXIT_ACTION)
 
