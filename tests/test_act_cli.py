@@ -237,6 +237,7 @@ def _start_slow_apply(
             str(journal),
         ],
         env=env,
+        cwd=report.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -336,3 +337,19 @@ def test_ctrl_c_mid_apply_says_how_to_resume_or_undo(
     assert f"picdup apply --resume {journal}" in err and f"picdup undo {journal}" in err
     done = run_cli("apply", "--resume", str(journal), "--yes")
     assert done.returncode == 0 and "4 done" in done.stdout
+
+
+def test_undo_refuses_while_the_apply_is_still_running(
+    tree: tuple[Path, dict[str, Path], Path], tmp_path: Path, run_cli: Run
+) -> None:
+    root, _, report = tree
+    before = snapshot(root)
+    journal = tmp_path / "running.jsonl"
+    q = str(tmp_path / "q")
+    proc = _start_slow_apply(report, journal, ["--action", "quarantine", "--to", q], {}, DELAY)
+    _wait_for_begin(journal, 1, proc)
+    busy = run_cli("undo", str(journal))
+    assert busy.returncode == 3 and "still running" in busy.stderr
+    proc.wait(timeout=120)
+    assert run_cli("undo", str(journal)).returncode == 0
+    assert snapshot(root) == before

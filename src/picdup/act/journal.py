@@ -42,6 +42,7 @@ class Journal:
     def __init__(self, path: str, fh: IO[bytes]) -> None:
         self.path = path
         self._fh = fh
+        _lock(fh, path)
 
     @classmethod
     def create(cls, path: str, plan: dict[str, Any]) -> Journal:
@@ -62,16 +63,18 @@ class Journal:
 
     @classmethod
     def append(cls, path: str) -> Journal:
-        """Open for more records, first cutting off a line torn by a killed run."""
+        """Open for more records (after taking the lock), first cutting off a line torn by a
+        killed run."""
         try:
-            with open(path, "rb+") as fix:
-                data = fix.read()
-                if data and not data.endswith(b"\n"):
-                    fix.truncate(data.rfind(b"\n") + 1)
             fh = open(path, "ab")  # noqa: SIM115 (kept open for the run)
         except OSError as exc:
             raise InputError(f"cannot write to the journal {path}: {exc.strerror}") from exc
-        return cls(path, fh)
+        journal = cls(path, fh)
+        with open(path, "rb") as check:
+            data = check.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
+        return journal
 
     def write(self, record: dict[str, Any]) -> None:
         record = {**record, "time": _now()}
@@ -91,6 +94,22 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _lock(fh: IO[bytes], path: str) -> None:
+    """One process per journal: an undo or resume must not run beside the apply it is about.
+    The lock goes away with the process, also when it is killed."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; nothing to guard against concurrently
+        return
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        fh.close()
+        raise ActionError(
+            f"another picdup is using the journal {path} (is that apply still running?)"
+        ) from exc
 
 
 def _fsync_dir(folder: str) -> None:

@@ -134,6 +134,8 @@ def apply_command(
         sys.exit(EXIT_OK if result.ok else EXIT_ACTION)
     if report is None:
         raise click.UsageError("missing REPORT (or --resume JOURNAL)")
+    if as_json and not dry_run:
+        raise click.UsageError("--json prints the plan of a --dry-run; add --dry-run")
     if journal is not None:
         check_journal_path(journal)
     the_plan = plan(
