@@ -124,8 +124,13 @@ def _criteria(
 
     def q_text(m: Member) -> str:
         q = quality(m)
-        known = f"JPEG quality ≈{q}" if q is not None and q < 100 else "lossless"
-        return f"best quality estimate ({known if q is not None else 'unknown'}, {bpp(m):.2f} B/px)"
+        if q is None:
+            known = "quality unknown"
+        elif m.format.upper() in _LOSSLESS:
+            known = "lossless"
+        else:
+            known = f"JPEG quality ≈{q}"
+        return f"best quality estimate ({known}, {bpp(m):.2f} B/px)"
 
     out: list[_Criterion] = []
     if prefer:
