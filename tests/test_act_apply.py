@@ -351,3 +351,38 @@ def test_organize_into_an_organized_folder_goes_on_numbering(
         "00004_2.jpg",
         "00004_3.jpg",
     ]
+
+
+class _Counting:
+    """A progress sink that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, int | None]] = []
+        self.steps = 0
+        self.finished = False
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.phases.append((name, total))
+
+    def advance(self, steps: int = 1) -> None:
+        self.steps += steps
+
+    def done(self) -> None:
+        self.finished = True
+
+
+def test_progress_and_cancel(tree: tuple[Path, dict[str, Path], Path], tmp_path: Path) -> None:
+    root, _, report = tree
+    before = snapshot(root)
+    p = picdup.plan(report, action="quarantine", to=tmp_path / "q")
+    token = picdup.CancelToken()
+    token.cancel()
+    journal = tmp_path / "j.jsonl"
+    stopped = picdup.apply(p, journal=journal, cancel=token)
+    assert stopped.stopped == "cancelled" and not stopped.done
+    assert snapshot(root) == before
+    sink = _Counting()
+    finished = picdup.apply(p, journal=journal, progress=sink)  # resumes the same journal
+    assert finished.ok and len(finished.done) == len(p.steps)
+    assert sink.phases == [("apply", len(p.steps))] and sink.steps == len(p.steps)
+    assert sink.finished

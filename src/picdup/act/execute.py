@@ -23,6 +23,7 @@ from picdup.act.build import LINKS, GroupPlan, Plan, Step, _unique, format_bytes
 from picdup.act.fileops import FileOps, TrashEntry, partial_name
 from picdup.act.journal import Journal, read_journal
 from picdup.errors import ActionError, InputError
+from picdup.progress import CancelToken, NullProgress, Progress
 
 __all__ = [
     "ApplyResult",
@@ -104,6 +105,8 @@ def apply(
     plan: Plan,
     *,
     journal: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
     ops: FileOps | None = None,
 ) -> ApplyResult:
     """Run ``plan``, journaling every step; resume when ``journal`` is this plan's journal.
@@ -120,6 +123,9 @@ def apply(
     journal belongs to another plan or cannot be written; an action the filesystem cannot do
     at all (reflink on ext4) stops the run and is reported in ``stopped``.
 
+    ``progress`` gets one phase (``apply``) advanced per step; setting ``cancel`` stops the
+    run between two steps (``stopped == "cancelled"``), with a journal to resume or undo.
+
     Performance: one ``stat`` per file and keeper, a digest read where the plan asks for it,
     two fsyncs of the journal per step; moves are renames within a device.
     """
@@ -129,13 +135,19 @@ def apply(
         header, _ = read_journal(path)
         if header.get("plan") != plan.to_dict():
             raise ActionError(f"the journal {path} belongs to another plan; choose a new file")
-        return resume(path, ops=ops)
+        return resume(path, progress=progress, cancel=cancel, ops=ops)
     path = path or default_journal_path(plan)
     with Journal.create(path, plan.to_dict()) as jr:
-        return _run(plan, jr, {}, {}, ops)
+        return _run(plan, jr, {}, {}, ops, progress, cancel)
 
 
-def resume(journal: str | os.PathLike[str], *, ops: FileOps | None = None) -> ApplyResult:
+def resume(
+    journal: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    ops: FileOps | None = None,
+) -> ApplyResult:
     """Finish an interrupted apply from its journal alone (the plan is in the header).
 
     A step that had begun when the run was killed is looked at on disk: finished if it got
@@ -150,7 +162,7 @@ def resume(journal: str | os.PathLike[str], *, ops: FileOps | None = None) -> Ap
     outcomes, begun = _outcomes(records)
     with Journal.append(path) as jr:
         jr.write({"type": "resume", "pid": os.getpid()})
-        return _run(plan, jr, outcomes, begun, ops)
+        return _run(plan, jr, outcomes, begun, ops, progress, cancel)
 
 
 def _outcomes(
@@ -247,6 +259,25 @@ def _run(
     outcomes: dict[int, dict[str, Any]],
     begun: dict[int, dict[str, Any]],
     ops: FileOps,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> ApplyResult:
+    sink = progress or NullProgress()
+    try:
+        sink.phase("apply", len(plan.steps))
+        return _run_steps(plan, jr, outcomes, begun, ops, sink, cancel)
+    finally:
+        sink.done()
+
+
+def _run_steps(
+    plan: Plan,
+    jr: Journal,
+    outcomes: dict[int, dict[str, Any]],
+    begun: dict[int, dict[str, Any]],
+    ops: FileOps,
+    sink: Progress,
+    cancel: CancelToken | None,
 ) -> ApplyResult:
     steps = plan.steps
     group_of: dict[int, GroupPlan] = {g.id: g for g in plan.groups}
@@ -254,9 +285,12 @@ def _run(
     results: list[StepResult] = []
     stopped = ""
     for index, step in enumerate(steps):
+        sink.advance(1)
         if index in outcomes:
             results.append(_from_record(index, step, outcomes[index]))
             continue
+        if not stopped and cancel is not None and cancel.cancelled:
+            stopped = "cancelled"
         if stopped:
             break
         if index in begun:
