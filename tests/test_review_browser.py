@@ -198,6 +198,61 @@ def test_review_end_to_end(page: Any, reviewed: tuple[rt.ReviewProcess, Path, Pa
     assert not any(rt.PLAIN_SMALL in g for g in groups)
     assert len(groups) == 3
 
+    # picdup apply honours the decisions: the kept copy is the keeper, the pair marked "not a
+    # duplicate" is left alone, undecided copies follow the policy.
+    quarantine = tree.parent / "quarantine"
+    done = rt.run_cli(
+        "apply", str(report), "--action", "quarantine", "--to", str(quarantine), "--yes",
+        cache=cache,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    moved = {os.fsdecode(p.name) for p in quarantine.rglob("*") if p.is_file()}
+    assert moved == {rt.IMG_TAG, rt.SPACED, rt.NON_UTF8, rt.PLAIN_COPY}
+    left = {os.fsdecode(p.name) for p in tree.iterdir()}
+    assert {rt.QUOTED, rt.SCRIPT, rt.PLAIN, rt.PLAIN_SMALL, rt.UNIQUE, rt.SECRET} == left
+
+
+def test_apply_from_the_page_shows_the_plan_and_needs_confirmation(
+    page: Any, reviewed: tuple[rt.ReviewProcess, Path, Path, Path]
+) -> None:
+    proc, _, tree, _ = reviewed
+    pg = page
+    pg.goto(proc.url)
+    ready(pg)
+    tile(pg, 2, 2).locator("[data-act=notdup]").click()
+    wait_class(pg, 2, 2, "notdup")
+    pg.click("#apply-open")
+    pg.wait_for_selector("#apply-dialog[open]")
+    pg.select_option("#apply-action", "quarantine")
+    quarantine = tree.parent / "q"
+    pg.fill("#apply-to", str(quarantine))
+    pg.click("#apply-preview")
+    pg.wait_for_selector("#apply-confirm-row:not([hidden])")
+    plan_text = pg.text_content("#apply-plan")
+    assert "Go ahead?" in plan_text and rt.PLAIN_COPY in plan_text
+    assert pg.text_content("#apply-phrase") == "quarantine"
+    assert pg.is_disabled("#apply-run")
+    pg.fill("#apply-confirm", "quarantin")
+    assert pg.is_disabled("#apply-run")
+    assert not quarantine.exists()  # nothing happens before the confirmation
+    pg.fill("#apply-confirm", "quarantine")
+    pg.click("#apply-run")
+    pg.wait_for_selector("#apply-result[data-ok='1']")
+    result = pg.text_content("#apply-result")
+    assert result.startswith("4 done, 0 skipped, 0 failed") and "picdup undo " in result
+    moved = {os.fsdecode(p.name) for p in quarantine.rglob("*") if p.is_file()}
+    assert moved == {rt.QUOTED, rt.SPACED, rt.NON_UTF8, rt.PLAIN_COPY}
+    assert (tree / rt.PLAIN_SMALL).exists()
+    (ARTIFACTS / "").mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "review-apply.png"))
+    # The same plan cannot run twice.
+    pg.click("#apply-preview")
+    pg.wait_for_function(
+        "() => document.getElementById('apply-result').textContent === 'Nothing to do.'"
+        " || !document.getElementById('apply-confirm-row').hidden"
+    )
+    assert pg.problems == []
+
 
 def test_keyboard_moves_across_pages(page: Any, tmp_path: Path) -> None:
     """45 groups: the page shows 20 at a time and n/p cross page boundaries."""

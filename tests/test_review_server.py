@@ -356,3 +356,56 @@ def test_cli_review_serves_until_interrupted(scanned: tuple[Path, Path, Path]) -
     finally:
         code = proc.stop()
     assert code == 0
+
+
+@pytest.fixture
+def own_tree(tmp_path: Path) -> Iterator[tuple[Client, Path]]:
+    """A tree of this test's own, for tests that act on the files."""
+    cache = tmp_path / "cache"
+    report = rt.scan_tree(rt.make_tree(tmp_path / "photos"), tmp_path / "report.json", cache)
+    server = open_review(report, cache_dir=str(cache))
+    thread = server.serve_in_thread()
+    try:
+        yield Client(server), report
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+
+
+def test_apply_goes_through_the_plan_and_its_confirmation(
+    own_tree: tuple[Client, Path], tmp_path: Path
+) -> None:
+    client, report = own_tree
+    options = client.json("api/apply-options")
+    assert "trash" in options["actions"] and options["keep"].startswith("suggested")
+    client.post("api/decide", {"group": 0, "member": 1, "verdict": "keep"})
+    status, _, body = client.post("api/plan", {"action": "shred", "keep": "suggested"})
+    assert status == 400 and b"unknown action" in body
+    status, _, body = client.post("api/plan", {"action": "quarantine", "keep": "suggested"})
+    assert status == 400 and b"--to" in body
+    to = str(tmp_path / "q")
+    status, _, body = client.post("api/plan", {"action": "quarantine", "keep": "size", "to": to})
+    assert status == 200
+    shown = json.loads(body)
+    assert shown["phrase"] == "quarantine" and shown["actions"] == 5
+    assert "review decisions" in shown["text"] and shown["question"].endswith("Go ahead?")
+    for wrong in (
+        {"plan": shown["plan"], "confirm": "yes"},
+        {"plan": "nope", "confirm": "quarantine"},
+    ):
+        status, _, body = client.post("api/apply", wrong)
+        assert status == 400
+    assert not os.path.exists(to)  # nothing changed without the confirmation
+    status, _, body = client.post("api/apply", {"plan": shown["plan"], "confirm": "quarantine"})
+    assert status == 200
+    done = json.loads(body)
+    assert (
+        done["ok"] and done["text"].startswith("5 done") and done["undo"].startswith("picdup undo")
+    )
+    kept = load_report(report).groups[0].members[1].path
+    assert os.path.exists(kept)  # the copy decided "keep" in the page
+    status, _, _ = client.post("api/apply", {"plan": shown["plan"], "confirm": "quarantine"})
+    assert status == 400  # a plan runs once
+    undone = rt.run_cli("undo", done["journal"], cache=tmp_path)
+    assert undone.returncode == 0, undone.stderr
+    assert sum(1 for _ in Path(to).rglob("*.jpg")) == 0

@@ -242,7 +242,9 @@ def create_app(
     async def plan(request: Request) -> Response:
         try:
             data = await body(request)
-            out = await run_in_threadpool(applying.preview, data.get("action"), data.get("keep"))
+            out = await run_in_threadpool(
+                applying.preview, data.get("action"), data.get("keep"), data.get("to")
+            )
             return _json(out)
         except PicdupError as exc:
             return _error(str(exc))

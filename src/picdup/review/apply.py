@@ -1,58 +1,82 @@
 """The page's "Apply" step: the same plan, dry run and confirmation as ``picdup apply``.
 
-The page can only ask for a plan (shown as the CLI's dry run), then run exactly that plan once
-the person has typed the confirmation phrase. It never chooses files itself.
+The page can only ask :func:`picdup.plan` for a plan of the report (with the decisions file the
+page keeps saving, exactly as ``picdup apply`` reads it), show its dry run, and run exactly that
+plan with :func:`picdup.apply` once the person has typed the action's name to confirm. It never
+chooses files itself, and a plan can be applied once.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from typing import Any
 
-from picdup.errors import ConfigError, InputError
+from picdup.act import ACTIONS, DEFAULT_KEEP, POLICIES, Plan, apply, plan
+from picdup.act.execute import default_journal_path
+from picdup.errors import InputError
 from picdup.review.session import ReviewSession
 
 __all__ = ["ApplyDesk"]
 
 
-def _api() -> Any:
-    import picdup
-
-    if not (hasattr(picdup, "plan") and hasattr(picdup, "apply")):
-        raise ConfigError("this picdup has no plan/apply step; use the decisions file with the CLI")
-    return picdup
-
-
 class ApplyDesk:
-    """Plans waiting for confirmation, by a random id; each can be applied once."""
+    """Plans waiting for confirmation, by a random id; only the latest can be applied."""
 
     def __init__(self, session: ReviewSession) -> None:
         self.session = session
-        self._plans: dict[str, tuple[Any, str]] = {}
+        self._pending: dict[str, Plan] = {}
         self._lock = threading.Lock()
 
     def options(self) -> dict[str, Any]:
-        _api()
-        return {"actions": ["trash"], "keep": ["report"]}
+        return {
+            "actions": ACTIONS,
+            "keep": ",".join(DEFAULT_KEEP),
+            "policies": POLICIES,
+            "decisions": os.path.basename(self.session.decisions_path),
+        }
 
-    def preview(self, action: Any, keep: Any) -> dict[str, Any]:
-        api = _api()
-        plan = api.plan(self.session.report, action=action, keep=keep)
-        phrase = f"{action} {len(plan.steps)}"
+    def preview(self, action: Any, keep: Any, to: Any = None) -> dict[str, Any]:
+        """The dry run of ``picdup apply REPORT --action ACTION --keep KEEP [--to TO]``."""
+        if not isinstance(action, str) or not isinstance(keep, str):
+            raise InputError("'action' and 'keep' must be text")
+        if to is not None and not isinstance(to, str):
+            raise InputError("'to' must be text")
+        with self.session.lock:  # the decisions file is not being rewritten while it is read
+            the_plan = plan(self.session.report_path, action=action, keep=keep, to=to or None)
+        question = f"{the_plan.summary()}. Go ahead?"
+        if the_plan.irreversible:
+            question = f"{the_plan.summary()}. Deleting CANNOT be undone. Go ahead?"
         plan_id = secrets.token_urlsafe(16)
         with self._lock:
-            self._plans = {plan_id: (plan, phrase)}
-        return {"plan": plan_id, "text": str(plan), "phrase": phrase, "actions": len(plan.steps)}
+            self._pending = {plan_id: the_plan}
+        return {
+            "plan": plan_id,
+            "text": the_plan.describe(),
+            "question": question,
+            "phrase": action,
+            "actions": len(the_plan.steps),
+        }
 
     def run(self, plan_id: Any, confirm: Any) -> dict[str, Any]:
-        api = _api()
+        """Apply the plan shown as ``plan_id`` once ``confirm`` is the action's name."""
         with self._lock:
-            entry = self._plans.get(plan_id) if isinstance(plan_id, str) else None
-            if entry is None:
-                raise InputError("no such plan; show the plan again")
-            if confirm != entry[1]:
-                raise InputError(f"type {entry[1]!r} to confirm")
-            del self._plans[plan_id]
-        result = api.apply(entry[0])
-        return {"text": str(result)}
+            the_plan = self._pending.get(plan_id) if isinstance(plan_id, str) else None
+            if the_plan is None:
+                raise InputError("that plan is no longer current; show the plan again")
+            if confirm != the_plan.action:
+                raise InputError(f"type {the_plan.action!r} to confirm")
+            del self._pending[plan_id]
+        journal = default_journal_path(the_plan)
+        result = apply(the_plan, journal=journal)
+        problems = [
+            f"{r.status}: {r.path} — {r.message}" for r in result.results if r.status != "done"
+        ]
+        return {
+            "ok": result.ok,
+            "text": result.summary(),
+            "problems": problems,
+            "journal": result.journal,
+            "undo": f"picdup undo {result.journal}",
+        }

@@ -44,7 +44,7 @@ class ReviewSession:
             self.decisions = Decisions()
         self.decisions.report = os.path.basename(self.report_path)
         self.decisions.report_created = self.report.created
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._partners: dict[str, set[str]] = defaultdict(set)
         self._index_partners()
 
@@ -125,7 +125,7 @@ class ReviewSession:
         path = self.member(index, k).path
         if verdict not in (None, "keep", "remove"):
             raise InputError(f"verdict must be keep, remove or null, got {verdict!r}")
-        with self._lock:
+        with self.lock:
             self.decisions.set_file(path, verdict)
             save_decisions(self.decisions, self.decisions_path)
 
@@ -134,7 +134,7 @@ class ReviewSession:
         ma, mb = self.member(index, a), self.member(index, b)
         if a == b or (ma.digest and ma.digest == mb.digest):
             raise InputError("byte-identical files are always duplicates")
-        with self._lock:
+        with self.lock:
             self.decisions.mark_not_duplicate(ma.path, mb.path, value)
             save_decisions(self.decisions, self.decisions_path)
             self._index_partners()

@@ -62,7 +62,10 @@
     const notdup = d.notdup.some(([a, b]) => (a === k && b === g.keep) || (b === k && a === g.keep));
     if (notdup) return { cls: "notdup", text: "not a duplicate: left alone", verdict, notdup };
     if (verdict) return { cls: verdict, text: "decided: " + verdict, verdict, notdup };
+    // What apply will do with an undecided file: a copy you keep becomes the keeper.
+    if (d.files.includes("keep")) return { cls: "", text: "suggested: remove (you keep another copy)", verdict, notdup };
     if (k === g.keep) return { cls: "keep", text: "suggested keeper", verdict, notdup };
+    if (d.files[g.keep] === "remove") return { cls: "", text: "the keep policy decides", verdict, notdup };
     return { cls: "", text: "suggested: remove", verdict, notdup };
   }
 
@@ -459,10 +462,15 @@
     const opts = $("apply-options");
     try {
       const info = await api("api/apply-options");
+      const actions = Object.entries(info.actions).map(([name, text]) =>
+        el("option", { value: name, text: `${name}: ${text}` }));
       opts.replaceChildren(
-        el("label", {}, "Action ", el("select", { id: "apply-action" }, ...info.actions.map((a) => el("option", { value: a, text: a })))),
-        " ",
-        el("label", {}, "Keep policy for undecided groups ", el("select", { id: "apply-keep" }, ...info.keep.map((a) => el("option", { value: a, text: a })))));
+        el("p", { text: `The plan uses ${info.decisions} (your decisions here); groups you did not decide follow the keep policy.` }),
+        el("p", {}, el("label", {}, "Action ", el("select", { id: "apply-action" }, ...actions))),
+        el("p", {}, el("label", {}, "Keep policy ", el("input", { id: "apply-keep", value: info.keep, size: 40 })),
+          el("small", { text: " (comma-separated, strongest first: " + Object.keys(info.policies).join(", ") + ")" })),
+        el("p", {}, el("label", {}, "Destination folder (quarantine, move, organize) ", el("input", { id: "apply-to", size: 40 }))));
+      $("apply-preview").disabled = false;
     } catch (err) {
       opts.replaceChildren(el("p", { text: "Applying is not available: " + err.message }));
       $("apply-preview").disabled = true;
@@ -472,32 +480,44 @@
 
   async function previewPlan() {
     $("apply-result").textContent = "";
+    $("apply-run").disabled = true;
+    planId = null;
     try {
-      const out = await api("api/plan", { action: $("apply-action").value, keep: $("apply-keep").value });
+      const out = await api("api/plan", {
+        action: $("apply-action").value, keep: $("apply-keep").value, to: $("apply-to").value || null,
+      });
       planId = out.plan;
-      $("apply-plan").textContent = out.text;
+      $("apply-plan").textContent = out.text + "\n\n" + out.question;
       $("apply-phrase").textContent = out.phrase;
       $("apply-confirm").value = "";
       $("apply-confirm-row").hidden = !out.actions;
-      $("apply-run").disabled = true;
       if (!out.actions) $("apply-result").textContent = "Nothing to do.";
     } catch (err) {
+      $("apply-plan").textContent = "";
+      $("apply-confirm-row").hidden = true;
       $("apply-result").textContent = "Cannot plan: " + err.message;
     }
   }
 
   async function runPlan() {
+    $("apply-run").disabled = true;
     try {
       const out = await api("api/apply", { plan: planId, confirm: $("apply-confirm").value });
-      $("apply-result").textContent = out.text;
-      $("apply-run").disabled = true;
+      planId = null;
       $("apply-confirm-row").hidden = true;
+      const lines = [out.text, ...out.problems, "undo with: " + out.undo];
+      $("apply-result").textContent = lines.join("\n");
+      $("apply-result").dataset.ok = out.ok ? "1" : "0";
     } catch (err) {
       $("apply-result").textContent = "Not applied: " + err.message;
     }
   }
 
   if (LIVE) {
+    // Enter in a field must not close the dialog (the form's default); only Close does.
+    $("apply-form").addEventListener("submit", (ev) => {
+      if (!ev.submitter || ev.submitter.id !== "apply-close") ev.preventDefault();
+    });
     $("apply-open").addEventListener("click", openApply);
     $("apply-preview").addEventListener("click", previewPlan);
     $("apply-run").addEventListener("click", runPlan);
