@@ -22,6 +22,12 @@ from picdup.report.html import display_path, render_html, script_json
 from picdup.report.json import OUTPUT_SUFFIXES, check_output_path
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thumbnails and verdicts of these tests never reach the user's cache folder."""
+    monkeypatch.setenv("PICDUP_CACHE_DIR", str(tmp_path / "user-cache"))
+
+
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     base = tmp_path_factory.mktemp("html")

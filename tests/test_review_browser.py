@@ -15,6 +15,13 @@ import reviewtree as rt
 from picdup.decisions import decisions_path, load_decisions
 from picdup.report import load_report
 
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thumbnails and verdicts of these tests never reach the user's cache folder."""
+    monkeypatch.setenv("PICDUP_CACHE_DIR", str(tmp_path / "user-cache"))
+
+
 ARTIFACTS = rt.REPO / "test-artifacts"
 
 

@@ -19,6 +19,12 @@ from picdup.report import load_report
 from picdup.review import ReviewServer, open_review
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thumbnails and verdicts of these tests never reach the user's cache folder."""
+    monkeypatch.setenv("PICDUP_CACHE_DIR", str(tmp_path / "user-cache"))
+
+
 class Client:
     """Raw HTTP to the server: the path is sent exactly as given (no client-side cleaning)."""
 

@@ -16,6 +16,12 @@ from picdup.model import FileRef, Fingerprint, Match, MatchClass
 from picdup.report import load_report
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thumbnails and verdicts of these tests never reach the user's cache folder."""
+    monkeypatch.setenv("PICDUP_CACHE_DIR", str(tmp_path / "user-cache"))
+
+
 def fp(path: str, digest: str) -> Fingerprint:
     return Fingerprint(FileRef(path, 1, 1, "/r"), digest)
 
