@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -415,3 +417,21 @@ def test_apply_goes_through_the_plan_and_its_confirmation(
     undone = rt.run_cli("undo", done["journal"], cache=tmp_path)
     assert undone.returncode == 0, undone.stderr
     assert sum(1 for _ in Path(to).rglob("*.jpg")) == 0
+
+
+def test_missing_web_packages_give_an_install_hint(scanned: tuple[Path, Path, Path]) -> None:
+    """Without the review extra, ``picdup review`` says what to install (no traceback)."""
+    _, report, cache = scanned
+    code = (
+        "import sys; sys.modules['starlette'] = None; sys.modules['uvicorn'] = None\n"
+        "from picdup.cli import main\n"
+        f"sys.argv = ['picdup', 'review', {str(report)!r}, '--no-browser']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=rt.cli_env(cache), capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "picdup: error: the review page needs starlette and uvicorn: pip install 'picdup[review]'"
+    )
