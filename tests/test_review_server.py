@@ -435,3 +435,17 @@ def test_missing_web_packages_give_an_install_hint(scanned: tuple[Path, Path, Pa
     assert done.stderr.strip() == (
         "picdup: error: the review page needs starlette and uvicorn: pip install 'picdup[review]'"
     )
+
+
+def test_a_decision_that_cannot_be_saved_is_not_shown_as_made(
+    served: tuple[Client, Path, Path, Path],
+) -> None:
+    client, report, _, _ = served
+    os.mkdir(decisions_path(report))  # the rename onto it fails, as on a full or read-only disk
+    status, _, body = client.post("api/decide", {"group": 0, "member": 1, "verdict": "keep"})
+    assert status == 400 and b"cannot save" in body
+    status, _, body = client.post("api/notdup", {"group": 0, "a": 0, "b": 1, "value": True})
+    assert status == 400 and b"cannot save" in body
+    group = client.json("api/groups")["groups"][0]
+    assert group["decisions"] == {"files": [None, None, None], "notdup": []}
+    assert client.json("api/summary")["counts"] == {"keep": 0, "remove": 0, "notdup": 0}

@@ -42,6 +42,9 @@ class ReviewSession:
             self.decisions = load_decisions(self.decisions_path)
         else:
             self.decisions = Decisions()
+        folder = os.path.dirname(self.decisions_path)
+        if not os.access(folder, os.W_OK):
+            raise InputError(f"cannot save decisions beside the report: {folder} is not writable")
         self.decisions.report = os.path.basename(self.report_path)
         self.decisions.report_created = self.report.created
         self.lock = threading.Lock()
@@ -126,8 +129,13 @@ class ReviewSession:
         if verdict not in (None, "keep", "remove"):
             raise InputError(f"verdict must be keep, remove or null, got {verdict!r}")
         with self.lock:
+            before = self.decisions.files.get(path)
             self.decisions.set_file(path, verdict)
-            save_decisions(self.decisions, self.decisions_path)
+            try:
+                save_decisions(self.decisions, self.decisions_path)
+            except OSError as exc:
+                self.decisions.set_file(path, before)  # what the page shows is what is saved
+                raise InputError(f"cannot save {self.decisions_path}: {exc.strerror}") from exc
 
     def mark_not_duplicate(self, index: int, a: int, b: int, value: bool) -> None:
         """Record that members ``a`` and ``b`` differ (or not), in the file and the cache."""
@@ -135,8 +143,13 @@ class ReviewSession:
         if a == b or (ma.digest and ma.digest == mb.digest):
             raise InputError("byte-identical files are always duplicates")
         with self.lock:
+            before = self.decisions.is_not_duplicate(ma.path, mb.path)
             self.decisions.mark_not_duplicate(ma.path, mb.path, value)
-            save_decisions(self.decisions, self.decisions_path)
+            try:
+                save_decisions(self.decisions, self.decisions_path)
+            except OSError as exc:
+                self.decisions.mark_not_duplicate(ma.path, mb.path, before)
+                raise InputError(f"cannot save {self.decisions_path}: {exc.strerror}") from exc
             self._index_partners()
             if ma.digest and mb.digest:
                 with VerdictStore(self.cache_dir) as store:
