@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import imagegen
 import picdup
 from act_tree import make_tree, scan, snapshot
 from picdup.act import Plan
@@ -386,3 +387,20 @@ def test_progress_and_cancel(tree: tuple[Path, dict[str, Path], Path], tmp_path:
     assert finished.ok and len(finished.done) == len(p.steps)
     assert sink.phases == [("apply", len(p.steps))] and sink.steps == len(p.steps)
     assert sink.finished
+
+
+def test_names_that_are_not_utf8_survive_the_journal(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    imagegen.save(imagegen.photo(5, 160, 120), root / "a.jpg")
+    odd = os.fsdecode(b"caf\xe9 copy.jpg")  # Latin-1 name: a lone surrogate in Python
+    shutil.copyfile(root / "a.jpg", root / odd)
+    report = tmp_path / "r.json"
+    scan(root, report)
+    before = snapshot(root)
+    p = picdup.plan(report, action="quarantine", to=tmp_path / "q", keep="shortest-path")
+    assert [s.path for s in p.steps] == [str(root / odd)]
+    result = picdup.apply(p)
+    assert result.ok and (tmp_path / "q" / odd).is_file()
+    assert picdup.undo(result.journal).ok
+    assert snapshot(root) == before

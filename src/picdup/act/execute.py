@@ -247,6 +247,21 @@ def _check_file(path: str, size: int, mtime_ns: int, digest: str, ops: FileOps) 
     return ""
 
 
+def _settle(
+    step: Step, begin: dict[str, Any], dest: str, ops: FileOps
+) -> tuple[str, TrashEntry | None]:
+    """:func:`observe`, with a half-finished cross-device move finished (or rolled back when
+    the copy does not match its source)."""
+    state, entry = observe(step, begin, ops)
+    if state == "both":
+        if ops.digest(dest) == ops.digest(step.path):
+            ops.remove(step.path)
+            return "after", None
+        ops.remove(dest)
+        return "before", None
+    return state, entry
+
+
 def _delay(part: float) -> None:
     text = os.environ.get(STEP_DELAY_ENV)
     if text:
@@ -294,15 +309,14 @@ def _run_steps(
         if stopped:
             break
         if index in begun:
-            state, entry = observe(step, begun[index], ops)
             dest = str(begun[index].get("dest") or "")
-            if state == "both":
-                if ops.digest(dest) == ops.digest(step.path):
-                    ops.remove(step.path)
-                    state = "after"
-                else:
-                    ops.remove(dest)
-                    state = "before"
+            try:
+                state, entry = _settle(step, begun[index], dest, ops)
+            except OSError as exc:
+                msg = f"interrupted, and cannot be looked at now: {exc.strerror or exc}"
+                jr.write({"type": "fail", "step": index, "error": msg})
+                results.append(StepResult(index, step.op, step.path, "failed", "", msg))
+                continue
             if state == "after":
                 extra = {"trash": [entry.file, entry.info]} if entry else {}
                 jr.write({"type": "done", "step": index, "dest": dest, "recovered": True, **extra})
