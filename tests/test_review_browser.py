@@ -237,6 +237,7 @@ def test_apply_from_the_page_shows_the_plan_and_needs_confirmation(
     pg.wait_for_selector("#apply-confirm-row:not([hidden])")
     plan_text = pg.text_content("#apply-plan")
     assert "Go ahead?" in plan_text and rt.PLAIN_COPY in plan_text
+    assert "caf\\xe9 small.jpg" in plan_text
     assert pg.text_content("#apply-phrase") == "quarantine"
     assert pg.is_disabled("#apply-run")
     pg.fill("#apply-confirm", "quarantin")

@@ -21,6 +21,11 @@ from picdup.review.session import ReviewSession
 __all__ = ["ApplyDesk"]
 
 
+def _shown(text: str) -> str:
+    """Text for the page: bytes of a file name that are not UTF-8 shown as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class ApplyDesk:
     """Plans waiting for confirmation, by a random id; only the latest can be applied."""
 
@@ -53,8 +58,8 @@ class ApplyDesk:
             self._pending = {plan_id: the_plan}
         return {
             "plan": plan_id,
-            "text": the_plan.describe(),
-            "question": question,
+            "text": _shown(the_plan.describe()),
+            "question": _shown(question),
             "phrase": action,
             "actions": len(the_plan.steps),
         }
@@ -71,12 +76,14 @@ class ApplyDesk:
         journal = default_journal_path(the_plan)
         result = apply(the_plan, journal=journal)
         problems = [
-            f"{r.status}: {r.path} — {r.message}" for r in result.results if r.status != "done"
+            _shown(f"{r.status}: {r.path} — {r.message}")
+            for r in result.results
+            if r.status != "done"
         ]
         return {
             "ok": result.ok,
             "text": result.summary(),
             "problems": problems,
-            "journal": result.journal,
-            "undo": f"picdup undo {result.journal}",
+            "journal": _shown(result.journal),
+            "undo": _shown(f"picdup undo {result.journal}"),
         }
