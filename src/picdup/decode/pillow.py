@@ -110,6 +110,19 @@ def _orientation(im: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
+def _displayed_size(im: Image.Image, orientation: int) -> tuple[int, int]:
+    """The size as shown, EXIF orientation applied, read before any pixel is decoded."""
+    w, h = im.size
+    if im.format == "TIFF":
+        # Pillow's TIFF reader applies the orientation itself (and reports the shown size):
+        # go back to the stored size, so the swap below is right with old and new Pillow alike.
+        tags = getattr(im, "tag_v2", {})
+        stored = (tags.get(256), tags.get(257))
+        if all(isinstance(v, int) and v > 0 for v in stored):
+            w, h = stored  # type: ignore[assignment]
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
 def _frames(im: Image.Image) -> int:
     try:
         return max(1, int(getattr(im, "n_frames", 1) or 1))
@@ -164,10 +177,8 @@ def _reducible(im: Image.Image) -> Image.Image:
 def probe(data: bytes, *, max_pixels: int, formats: Sequence[str] | None = None) -> ImageInfo:
     """Header facts only (format, displayed size, orientation, frames), without decoding pixels."""
     im = _open(data, max_pixels, formats)
-    w, h = im.size
     orientation = _orientation(im)
-    if orientation in (5, 6, 7, 8):
-        w, h = h, w
+    w, h = _displayed_size(im, orientation)
     return ImageInfo(im.format or "unknown", w, h, orientation, _frames(im), im.mode)
 
 
@@ -192,7 +203,7 @@ def decode_reduced(
         except DECODE_FAILURES as exc:
             raise DecodeError(f"cannot decode the first frame: {exc}") from exc
     orientation = _orientation(im)
-    full_w, full_h = im.size
+    full_w, full_h = _displayed_size(im, orientation)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -213,8 +224,6 @@ def decode_reduced(
         raise DecodeError("cannot decode: out of memory") from exc
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise DecodeError("cannot decode: no pixel data")
-    if orientation in (5, 6, 7, 8):
-        full_w, full_h = full_h, full_w
     info = ImageInfo(fmt, full_w, full_h, orientation, frames, mode)
     return Decoded(info, rgb)
 
