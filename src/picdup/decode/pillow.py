@@ -104,7 +104,9 @@ def check_size(size: tuple[int, int], max_pixels: int) -> None:
 
 def _orientation(im: Image.Image) -> int:
     try:
-        value = im.getexif().get(_ORIENTATION_TAG, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": reported as orientation 1
+            value = im.getexif().get(_ORIENTATION_TAG, 1)
     except DECODE_FAILURES:  # a corrupt EXIF block does not make the picture unreadable
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
@@ -125,7 +127,9 @@ def _displayed_size(im: Image.Image, orientation: int) -> tuple[int, int]:
 
 def _frames(im: Image.Image) -> int:
     try:
-        return max(1, int(getattr(im, "n_frames", 1) or 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return max(1, int(getattr(im, "n_frames", 1) or 1))
     except DECODE_FAILURES:  # a broken later frame: the first one is still usable
         return 1
 
