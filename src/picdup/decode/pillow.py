@@ -10,6 +10,7 @@ so Pillow never guesses a format from bytes that did not look like it.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from collections.abc import Sequence
@@ -79,7 +80,7 @@ def _open(data: bytes, max_pixels: int, formats: Sequence[str] | None) -> Image.
             warnings.simplefilter("ignore")
             im = Image.open(io.BytesIO(data), formats=list(formats) if formats else None)
     except Image.DecompressionBombError as exc:
-        raise DecodeError(f"refused: possible decompression bomb ({exc})") from exc
+        raise DecodeError(_bomb_message(str(exc))) from exc
     except UnidentifiedImageError as exc:
         raise DecodeError("not a readable image (unknown or corrupt header)") from exc
     except DECODE_FAILURES as exc:
@@ -88,6 +89,18 @@ def _open(data: bytes, max_pixels: int, formats: Sequence[str] | None) -> Image.
         raise DecodeError("corrupt image header: out of memory") from exc
     check_size(im.size, max_pixels)
     return im
+
+
+def _bomb_message(pillow_text: str) -> str:
+    """Pillow's own bomb refusal (its limit is global and may be lower than ``max_pixels``),
+    in the same words as :func:`check_size`."""
+    numbers = [int(n) for n in re.findall(r"\d+", pillow_text)]
+    if len(numbers) >= 2:
+        return (
+            f"refused: {numbers[0]:,} pixels is over the limit of {numbers[1]:,} "
+            "(possible decompression bomb)"
+        )
+    return f"refused: possible decompression bomb ({pillow_text})"
 
 
 def check_size(size: tuple[int, int], max_pixels: int) -> None:
