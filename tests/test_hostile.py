@@ -33,9 +33,10 @@ from picdup.scan import walk
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Paths deeper than this fit in PATH_MAX (4096) from a short temp root; the rest do not.
+# 1500 one-letter folders (deeper than Python's recursion limit) fit in PATH_MAX (4096) from a
+# short temp root; 15 more with 100-letter names do not.
 DEEP_LISTABLE = 1500
-DEEP_TOTAL = 2300
+DEEP_TOTAL = 1515
 
 # The scan in a subprocess: import everything first (after dropping privileges, root's Python
 # installation may no longer be readable), then become `nobody` when running as root.
@@ -78,7 +79,9 @@ def open_tmp() -> Iterator[Path]:
     try:
         yield path
     finally:
-        subprocess.run(["chmod", "-R", "u+rwX", str(path)], check=False)  # the locked folder
+        locked = path / "tree" / "locked-folder"
+        if locked.is_dir():
+            locked.chmod(0o755)  # so that rm can enter it without root
         subprocess.run(["rm", "-rf", str(path)], check=False)
 
 
@@ -141,14 +144,15 @@ def _jpeg(seed: int, w: int = 320, h: int = 240) -> bytes:
 
 
 def _deep_chain(top: Path, depth: int, leaf: bytes) -> Path:
-    """``top/d/d/…`` ``depth`` levels deep, with ``leaf`` saved as photo.jpg at DEEP_LISTABLE;
-    built through folder descriptors so it can go past PATH_MAX."""
+    """``top/d/d/…/xxx…`` ``depth`` levels deep, with ``leaf`` saved as photo.jpg at
+    DEEP_LISTABLE; built through folder descriptors so it can go past PATH_MAX."""
     top.mkdir()
     fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for level in range(1, depth + 1):
-            os.mkdir("d", dir_fd=fd)
-            nfd = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            name = "d" if level <= DEEP_LISTABLE else "x" * 100
+            os.mkdir(name, dir_fd=fd)
+            nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
             os.close(fd)
             fd = nfd
             if level == DEEP_LISTABLE:

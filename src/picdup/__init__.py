@@ -19,7 +19,7 @@ from picdup.errors import (
     PicdupError,
     ReportError,
 )
-from picdup.model import FileError, Group, ImageHash, MatchClass, Member, Report, Stats
+from picdup.model import Asset, FileError, Group, ImageHash, MatchClass, Member, Report, Stats
 from picdup.options import Bounds, ScanOptions
 from picdup.pipeline import find_duplicates
 from picdup.progress import CancelToken, Progress
@@ -27,6 +27,7 @@ from picdup.report import load_report, write_report
 
 __all__ = [
     "ActionError",
+    "Asset",
     "Bounds",
     "CacheError",
     "CancelToken",

@@ -61,6 +61,9 @@ DECODE_FAILURES: tuple[type[BaseException], ...] = (
 # picdup checks the pixel count itself and reports a clear reason; Pillow's own warning is noise.
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
+# Longest side of the reduced decode, in multiples of the short side asked for.
+_MAX_ASPECT = 8
+
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
@@ -229,7 +232,9 @@ def decode_reduced(
             im.load()
             mode = im.mode
             w, h = im.size
-            factor = min(w, h) // size
+            # Also bounded by the long side, so a thin strip (a 1×50,000,000 "image") is not
+            # carried through every later step at full length.
+            factor = max(min(w, h) // size, max(w, h) // (size * _MAX_ASPECT))
             if factor >= 2:
                 im = _reducible(im).reduce(factor)
             if orientation != 1:
