@@ -73,9 +73,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from picdup.cli import scan
+    from picdup.cli import apply, scan, undo
 
     cli.add_command(scan.scan)
+    cli.add_command(apply.apply_command)
+    cli.add_command(undo.undo_command)
 
 
 _register()
