@@ -27,7 +27,7 @@ from PIL import Image
 
 from imagegen import photo
 from picdup import find_duplicates, load_report
-from picdup.fingerprint import fingerprint_file
+from picdup.fingerprint import fingerprint_file, pixel_digest
 from picdup.model import FileRef
 from picdup.scan import walk
 
@@ -365,3 +365,6 @@ def test_fingerprint_never_raises_on_special_paths(tmp_path: Path) -> None:
         ref = FileRef(str(path), 0, 0, str(tmp_path))
         fp = fingerprint_file(ref, max_pixels=10**8)
         assert fp.error and not fp.ok
+    # The full decode for a pixel digest, asked later in the scan, must not block on a FIFO.
+    with pytest.raises(OSError, match="no longer a regular file"):
+        pixel_digest(str(tmp_path / "fifo.jpg"), max_pixels=10**8)

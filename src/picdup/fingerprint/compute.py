@@ -71,6 +71,18 @@ def _read(ref: FileRef) -> tuple[FileRef, bytes, str | None]:
     return fresh, data, reason
 
 
+def _read_regular(path: str) -> bytes:
+    """All bytes of ``path``; OSError when it is no longer a regular file (never blocks)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "no longer a regular file (it was replaced during the scan)")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
 def _has_image_extension(path: str) -> bool:
     name = os.path.basename(path)
     return "." in name and name.rpartition(".")[2].lower() in IMAGE_EXTENSIONS
@@ -130,8 +142,7 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
 
 def pixel_digest(path: str, *, max_pixels: int) -> str:
     """Digest of the fully decoded, orientation-normalised pixels (the evidence for ``pixel``)."""
-    with open(path, "rb") as fh:
-        data = fh.read()
+    data = _read_regular(path)
     mode, (w, h), raw = decode_full(data, max_pixels=max_pixels, name=path)
     hasher = xxhash.xxh3_128()
     hasher.update(f"{mode}:{w}x{h}:".encode())
