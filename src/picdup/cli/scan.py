@@ -66,6 +66,7 @@ Examples:
   picdup scan ~/Pictures -o report.json
   picdup scan stickers/ images/ --separate -o report.json
   picdup scan phone/ --mode exact -o dupes.csv
+  picdup scan DCIM/ --pairs -o report.json
 \b
 Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
 )
@@ -99,6 +100,12 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the one-line summary.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
 @click.option("--include-hidden", is_flag=True, help="Also scan hidden files and folders.")
+@click.option(
+    "--pairs",
+    is_flag=True,
+    help="Treat a RAW file and the JPEG beside it with the same name, or a Live Photo's "
+    "HEIC and MOV, as one asset (listed under 'assets'), never as duplicates of each other.",
+)
 @handle_errors
 def scan(
     roots: tuple[str, ...],
@@ -109,6 +116,7 @@ def scan(
     quiet: bool,
     follow_symlinks: bool,
     include_hidden: bool,
+    pairs: bool,
 ) -> None:
     """Find exact, pixel-identical and near-duplicate images under ROOTS.
 
@@ -121,6 +129,7 @@ def scan(
         "separate": separate,
         "follow_symlinks": follow_symlinks,
         "include_hidden": include_hidden,
+        "pairs": pairs,
     }
     if jobs is not None:
         kwargs["jobs"] = jobs
