@@ -91,8 +91,9 @@ class ScanOptions:
     """Everything that decides what ``scan`` finds.
 
     ``mode`` is the loosest class that counts as a duplicate. ``separate`` deduplicates each root
-    on its own. ``jobs`` is the number of worker processes (default: all cores). ``rotations``
-    also finds copies that are flipped or turned by a quarter (90°, 180°, 270°).
+    on its own. ``jobs`` is the number of worker processes (default: all cores). ``pairs``
+    treats a RAW file and the JPEG beside it, or a Live Photo's still and video, as one asset.
+    ``rotations`` also finds copies that are flipped or turned by a quarter (90°, 180°, 270°).
     """
 
     mode: str = "near"
@@ -102,6 +103,7 @@ class ScanOptions:
     include_hidden: bool = False
     bounds: Bounds = field(default_factory=Bounds)
     max_pixels: int = 300_000_000
+    pairs: bool = False
     rotations: bool = False
 
     def __post_init__(self) -> None:

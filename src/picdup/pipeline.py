@@ -12,12 +12,14 @@ from datetime import datetime, timezone
 import numpy as np
 
 from picdup._version import __version__
+from picdup.cache.verdicts import drop_not_duplicates
 from picdup.engine import fingerprint_all
 from picdup.errors import DecodeError
 from picdup.fingerprint import SKIPPED, pixel_digest
 from picdup.group import star_clusters, verified_stars
 from picdup.index import pairs_within
 from picdup.model import (
+    Asset,
     FileError,
     FileRef,
     Fingerprint,
@@ -31,6 +33,7 @@ from picdup.model import (
 from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan import resolve_roots, walk
+from picdup.scan.pairs import find_assets, keep_assets_whole
 from picdup.verify import ThumbStack, verify_pairs
 
 __all__ = ["find_duplicates", "run_scan"]
@@ -122,6 +125,7 @@ def run_scan(
         groups: list[Group] = []
         for scope_root, scope in scopes(good, roots, options.separate):
             groups.extend(match_scope(scope, options, scope_root, cancel))
+        groups, assets = pair_assets(groups, walked.files, options)
     finally:
         sink.done()
     groups.sort(key=lambda g: (g.root or "", g.keep))
@@ -145,7 +149,18 @@ def run_scan(
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,
         skipped=dict(sorted(skipped.items())),
+        assets=tuple(assets),
     )
+
+
+def pair_assets(
+    groups: list[Group], files: Sequence[FileRef], options: ScanOptions
+) -> tuple[list[Group], list[Asset]]:
+    """With ``--pairs``: RAW+JPEG and Live Photo files are one asset, never each other's copy."""
+    if not options.pairs:
+        return groups, []
+    assets = find_assets(files)
+    return keep_assets_whole(groups, assets), assets
 
 
 def group_by_size(refs: Sequence[FileRef]) -> list[FileRef]:
@@ -221,6 +236,7 @@ def match_scope(
         rep_fps = [fps[r] for r in reps]
         matches = candidate_matches(rep_fps, options, cancel, lambda k: _rank(rep_fps[k]))
         matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
+        matches = drop_not_duplicates(fps, matches, mates)  # a person said these differ
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
     stars = star_clusters(matches, lambda k: _rank(fps[k]))

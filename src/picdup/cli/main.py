@@ -73,9 +73,19 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from picdup.cli import evaluate, scan, synth
+    from picdup.cli import apply, scan, undo
 
     cli.add_command(scan.scan)
+    cli.add_command(apply.apply_command)
+    cli.add_command(undo.undo_command)
+    from picdup.cli.review import review
+
+    cli.add_command(review)
+    from picdup.cli.report import report
+
+    cli.add_command(report)
+    from picdup.cli import evaluate, synth
+
     cli.add_command(synth.synth)
     cli.add_command(evaluate.evaluate)
 

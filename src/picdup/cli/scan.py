@@ -67,6 +67,7 @@ Examples:
   picdup scan stickers/ images/ --separate -o report.json
   picdup scan phone/ --mode exact -o dupes.csv
   picdup scan ~/Pictures --mode edited --rotations -o report.json
+  picdup scan DCIM/ --pairs -o report.json
 \b
 Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
 )
@@ -75,7 +76,8 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=str),
-    help="Write the report here: .json (full report) or .csv (one row per file); "
+    help="Write the report here: .json (full report), .csv (one row per file) or .html "
+    "(self-contained page with thumbnails); "
     "'-' writes JSON to standard output.",
 )
 @click.option(
@@ -106,6 +108,12 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the one-line summary.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
 @click.option("--include-hidden", is_flag=True, help="Also scan hidden files and folders.")
+@click.option(
+    "--pairs",
+    is_flag=True,
+    help="Treat a RAW file and the JPEG beside it with the same name, or a Live Photo's "
+    "HEIC and MOV, as one asset (listed under 'assets'), never as duplicates of each other.",
+)
 @handle_errors
 def scan(
     roots: tuple[str, ...],
@@ -117,6 +125,7 @@ def scan(
     quiet: bool,
     follow_symlinks: bool,
     include_hidden: bool,
+    pairs: bool,
 ) -> None:
     """Find exact, pixel-identical and near-duplicate images under ROOTS.
 
@@ -130,6 +139,7 @@ def scan(
         "rotations": rotations,
         "follow_symlinks": follow_symlinks,
         "include_hidden": include_hidden,
+        "pairs": pairs,
     }
     if jobs is not None:
         kwargs["jobs"] = jobs
