@@ -87,10 +87,10 @@ def test_gif_palette_quantisation_stays_within_near_bounds(tmp_path: Path) -> No
     fps = [fingerprint_file(_ref(p), max_pixels=MAXPX) for p in (png, gif)]
     assert all(fp.ok for fp in fps)
     ev = measure_pairs(ThumbStack.of(fps), np.array([0]), np.array([1]))
-    # Measured: mean 0.2-0.5 and worst block 0.6-1.9 grey levels on photos and camera JPEGs,
-    # against the near bounds of 6 and 18.
+    # Measured on the 128×128 evidence: mean 0.4-0.6 and third-worst 4×4 block 9-13 grey levels,
+    # against the near bounds of 3.5 and 22.
     assert ev.mean_diff[0] < 1.5
-    assert ev.block_diff[0] < 4.0
+    assert ev.block_diff[0] < 16.0
     assert (fps[0].phash ^ fps[1].phash).bit_count() <= 2
 
 

@@ -319,8 +319,10 @@ class _Saboteur:
         if name != "fingerprint":
             return
         (self.root / "vanishes.jpg").unlink()
-        # Changed: new content and size, same name.
-        (self.root / "changes.jpg").write_bytes(_jpeg(21, 640, 480))
+        # Changed: new content and size, same name (the same picture at twice the size).
+        buf = io.BytesIO()
+        photo(21, 320, 240).resize((640, 480)).save(buf, "JPEG", quality=90)
+        (self.root / "changes.jpg").write_bytes(buf.getvalue())
         # Replaced by a FIFO after the walk listed it as a file: must not block.
         (self.root / "becomes-pipe.jpg").unlink()
         os.mkfifo(self.root / "becomes-pipe.jpg")
