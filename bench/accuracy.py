@@ -128,8 +128,11 @@ def peer_difpy(truth: Truth) -> list[list[str]]:
     search = difPy.search(dif)
     groups = []
     for key, value in search.result.items():
-        members = [key, *[m[0] if isinstance(m, list | tuple) else m for m in value["matches"]]]
-        groups.append([os.path.relpath(m, truth.base) for m in members])
+        matches = value["matches"] if isinstance(value, dict) else value
+        if isinstance(matches, dict):
+            matches = [m["location"] if isinstance(m, dict) else m for m in matches.values()]
+        members = [key, *[m[0] if isinstance(m, list | tuple) else m for m in matches]]
+        groups.append([os.path.relpath(str(m), truth.base) for m in members])
     return groups
 
 

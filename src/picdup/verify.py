@@ -33,7 +33,7 @@ from picdup.options import Bounds
 __all__ = ["PairEvidence", "ThumbStack", "measure_pairs", "verify_pairs"]
 
 _BLOCK = 4
-_ODD_BLOCKS = 2
+_ODD_BLOCKS = 1
 # Thumbnails of the same pixels differ only by resampling rounding; beyond this they are not
 # worth a full decode to compare pixel digests.
 _PIXEL_MEAN_DIFF = 0.75
