@@ -61,6 +61,8 @@ class ScanOptions:
 
     ``mode`` is the loosest class that counts as a duplicate. ``separate`` deduplicates each root
     on its own. ``jobs`` is the number of worker processes (default: all cores).
+    ``use_cache`` reads and writes the fingerprint cache at ``cache_path`` (default: the file
+    in the user cache folder, or ``$PICDUP_CACHE_DIR``); neither changes what is found.
     """
 
     mode: str = "near"
@@ -70,6 +72,8 @@ class ScanOptions:
     include_hidden: bool = False
     bounds: Bounds = field(default_factory=Bounds)
     max_pixels: int = 300_000_000
+    use_cache: bool = True
+    cache_path: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -78,13 +82,17 @@ class ScanOptions:
             raise ConfigError(f"--jobs must be a positive integer, got {self.jobs!r}")
         if self.max_pixels < 1:
             raise ConfigError("max_pixels must be positive")
+        if self.cache_path is not None and os.path.isdir(self.cache_path):
+            raise ConfigError(f"--cache must be a file, not a folder: {self.cache_path}")
 
     @property
     def loosest(self) -> MatchClass:
         return MatchClass(self.mode)
 
     def to_dict(self) -> dict[str, Any]:
-        """The options as recorded in the report (jobs left out: it never changes results)."""
+        """The options as recorded in the report (jobs and cache left out: they never change
+        results)."""
         out = asdict(self)
-        out.pop("jobs")
+        for name in ("jobs", "use_cache", "cache_path"):
+            out.pop(name)
         return out

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from picdup._version import __version__
+from picdup.cache import FingerprintCache, algorithm_key, default_cache_path
 from picdup.engine import fingerprint_all
 from picdup.errors import DecodeError
 from picdup.fingerprint import SKIPPED, pixel_digest
@@ -33,7 +34,7 @@ from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan import resolve_roots, walk
 from picdup.verify import ThumbStack, verify_pairs
 
-__all__ = ["find_duplicates", "run_scan"]
+__all__ = ["fingerprint_files", "find_duplicates", "run_scan"]
 
 # In pixel mode only pairs whose hashes agree almost exactly are worth a full decode.
 _PIXEL_RADIUS = 2
@@ -63,7 +64,8 @@ def find_duplicates(
     read; :class:`~picdup.errors.Cancelled` when ``cancel`` is set. A bad file never raises.
 
     Performance: each file is read once and decoded once at reduced size, in ``jobs`` worker
-    processes; candidate pairs come from a multi-index Hamming search (about linear in the
+    processes, and its fingerprint is cached (SQLite, keyed by path, size, mtime and the
+    algorithm), so a rescan of an unchanged tree only stats files; candidate pairs come from a multi-index Hamming search (about linear in the
     number of images), and only candidates are compared pixel by pixel. Memory is linear in the
     number of images (4 KiB of thumbnail each).
 
@@ -105,14 +107,7 @@ def run_scan(
         )
         exact_only = options.mode == "exact"
         refs = group_by_size(walked.files) if exact_only else walked.files
-        fps = fingerprint_all(
-            refs,
-            jobs=options.jobs,
-            max_pixels=options.max_pixels,
-            decode=not exact_only,
-            progress=sink,
-            cancel=cancel,
-        )
+        fps = fingerprint_files(refs, options, decode=not exact_only, progress=sink, cancel=cancel)
         good, errors, skipped = split_results(fps)
         errors = [*walked.errors, *errors]
         skipped.update(walked.skipped)
@@ -144,6 +139,49 @@ def run_scan(
         tool_version=__version__,
         skipped=dict(sorted(skipped.items())),
     )
+
+
+def fingerprint_files(
+    refs: Sequence[FileRef],
+    options: ScanOptions,
+    *,
+    decode: bool,
+    progress: Progress,
+    cancel: CancelToken | None,
+) -> list[Fingerprint]:
+    """Fingerprints of ``refs``: from the cache where the file and the algorithm are unchanged,
+    computed by the workers for the rest and streamed into the cache as they arrive.
+
+    A rescan of an unchanged tree therefore only stats files; an interrupted scan keeps every
+    batch already written, and the next run computes only what is left.
+    """
+    if not options.use_cache:
+        return fingerprint_all(
+            refs,
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            decode=decode,
+            progress=progress,
+            cancel=cancel,
+        )
+    key = algorithm_key(max_pixels=options.max_pixels, decode=decode)
+    # A full fingerprint also answers exact mode (it has the digest and the header facts).
+    keys = [key] if decode else [key, algorithm_key(max_pixels=options.max_pixels, decode=True)]
+    with FingerprintCache(options.cache_path or default_cache_path()) as cache:
+        progress.phase("cache", None)
+        hits, misses = cache.lookup(refs, keys)
+        if cancel is not None:
+            cancel.check()
+        computed = fingerprint_all(
+            misses,
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            decode=decode,
+            progress=progress,
+            cancel=cancel,
+            on_result=lambda fp: cache.add(fp, key),
+        )
+    return hits + computed
 
 
 def group_by_size(refs: Sequence[FileRef]) -> list[FileRef]:

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
+from picdup.cli.cache import show_warnings
 from picdup.cli.progress import RichProgress
 from picdup.model import Report
 from picdup.options import ScanOptions
@@ -66,6 +67,7 @@ Examples:
   picdup scan ~/Pictures -o report.json
   picdup scan stickers/ images/ --separate -o report.json
   picdup scan phone/ --mode exact -o dupes.csv
+  picdup scan ~/Pictures --cache /tmp/pictures.sqlite3 -o report.json
 \b
 Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
 )
@@ -98,6 +100,14 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the one-line summary.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
 @click.option("--include-hidden", is_flag=True, help="Also scan hidden files and folders.")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Fingerprint cache file [default: see 'picdup cache path'].",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the fingerprint cache.")
 @handle_errors
 def scan(
     roots: tuple[str, ...],
@@ -108,6 +118,8 @@ def scan(
     quiet: bool,
     follow_symlinks: bool,
     include_hidden: bool,
+    cache_path: str | None,
+    no_cache: bool,
 ) -> None:
     """Find exact, pixel-identical and near-duplicate images under ROOTS.
 
@@ -120,6 +132,8 @@ def scan(
         "separate": separate,
         "follow_symlinks": follow_symlinks,
         "include_hidden": include_hidden,
+        "use_cache": not no_cache,
+        "cache_path": cache_path,
     }
     if jobs is not None:
         kwargs["jobs"] = jobs
@@ -127,6 +141,7 @@ def scan(
     to_stdout = output == "-"
     if output is not None and not to_stdout:
         check_output_path(output)  # fail before any work
+    show_warnings()
     err = Console(stderr=True)
     out = Console(stderr=to_stdout)
     interactive = err.is_terminal and not quiet
