@@ -34,7 +34,7 @@ from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan import resolve_roots, walk
 from picdup.verify import ThumbStack, verify_pairs
 
-__all__ = ["fingerprint_files", "find_duplicates", "run_scan"]
+__all__ = ["find_duplicates", "fingerprint_files", "run_scan"]
 
 # In pixel mode only pairs whose hashes agree almost exactly are worth a full decode.
 _PIXEL_RADIUS = 2
@@ -65,9 +65,9 @@ def find_duplicates(
 
     Performance: each file is read once and decoded once at reduced size, in ``jobs`` worker
     processes, and its fingerprint is cached (SQLite, keyed by path, size, mtime and the
-    algorithm), so a rescan of an unchanged tree only stats files; candidate pairs come from a multi-index Hamming search (about linear in the
-    number of images), and only candidates are compared pixel by pixel. Memory is linear in the
-    number of images (4 KiB of thumbnail each).
+    algorithm), so a rescan of an unchanged tree only stats files; candidate pairs come from a
+    multi-index Hamming search (about linear in the number of images), and only candidates are
+    compared pixel by pixel. Memory is linear in the number of images (4 KiB of thumbnail each).
 
     Algorithm:
       1. walk the roots (no symlinks followed, hidden files skipped, special files never opened);

@@ -15,6 +15,7 @@ fields appended raw), so a field added to the dataclass flows through without ed
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -167,10 +168,8 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
 
 def _remove_db(path: str) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(path + suffix)
-        except FileNotFoundError:
-            pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,10 +382,8 @@ class FingerprintCache:
 def _file_bytes(path: str) -> int:
     total = 0
     for suffix in ("", "-wal", "-shm"):
-        try:
+        with contextlib.suppress(OSError):
             total += os.path.getsize(path + suffix)
-        except OSError:
-            pass
     return total
 
 

@@ -8,8 +8,8 @@ import sys
 import click
 from rich.console import Console
 
-from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
 from picdup.cli.cache import show_warnings
+from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
 from picdup.cli.progress import RichProgress
 from picdup.model import Report
 from picdup.options import ScanOptions

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from picdup.fingerprint import fingerprint_file
@@ -49,7 +49,7 @@ def chunk_size(n: int, jobs: int) -> int:
 
 def iter_fingerprints(
     refs: Sequence[FileRef], *, jobs: int, max_pixels: int, decode: bool = True
-) -> Iterator[tuple[int, Fingerprint]]:
+) -> Generator[tuple[int, Fingerprint], None, None]:
     """Yield ``(index into refs, fingerprint)`` for every ref, in order of completion.
 
     Runs in-process when ``jobs`` is 1 or there is too little work to pay for starting workers.
@@ -62,7 +62,8 @@ def iter_fingerprints(
         return
     size = chunk_size(n, jobs)
     chunks = (
-        list(zip(range(lo, min(lo + size, n)), refs[lo : lo + size])) for lo in range(0, n, size)
+        list(zip(range(lo, min(lo + size, n)), refs[lo : lo + size], strict=True))
+        for lo in range(0, n, size)
     )
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_ignore_sigint)
     pending: set[Future[list[tuple[int, Fingerprint]]]] = set()
