@@ -269,7 +269,7 @@ def candidate_matches(
     """pHash candidates from the index, confirmed and classified on pixels."""
     hashes = np.fromiter((fp.phash for fp in reps), dtype=np.uint64, count=len(reps))
     radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.radius
-    i, j, d = pairs_within(hashes, radius)
+    i, j, d = pairs_within(hashes, radius, threads=options.jobs)
     if cancel is not None:
         cancel.check()
     digests: dict[int, str | None] = {}
