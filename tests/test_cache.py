@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from imagegen import photo, save
 
+from imagegen import photo, save
 from picdup.cache import FingerprintCache, algorithm_key, cache_info, clear_cache
 from picdup.cache.store import decode_fingerprint, encode_fingerprint
 from picdup.errors import CacheError, ConfigError

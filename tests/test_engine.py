@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from imagegen import photo, save
 
+from imagegen import photo, save
 from picdup.engine import fingerprint_all
 from picdup.engine.local import chunk_size
 from picdup.errors import Cancelled
