@@ -12,10 +12,9 @@ from datetime import datetime, timezone
 import numpy as np
 
 from picdup._version import __version__
-from picdup.cache import FingerprintCache, algorithm_key, default_cache_path
-from picdup.engine import fingerprint_all
-from picdup.errors import DecodeError
-from picdup.fingerprint import SKIPPED, pixel_digest
+from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
+from picdup.engine import fingerprint_all, pixel_digest_all
+from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters
 from picdup.index import pairs_within
 from picdup.model import (
@@ -272,18 +271,51 @@ def candidate_matches(
     i, j, d = pairs_within(hashes, radius, threads=options.jobs)
     if cancel is not None:
         cancel.check()
-    digests: dict[int, str | None] = {}
-
-    def lazy_pixel_digest(k: int) -> str | None:
-        if k not in digests:
-            try:
-                digests[k] = pixel_digest(reps[k].ref.path, max_pixels=options.max_pixels)
-            except (OSError, DecodeError):
-                digests[k] = None
-        return digests[k]
-
     stack = ThumbStack.of(reps)
-    return verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest)
+    # First pass: only learn which files need a pixel digest (a full decode each), so they can
+    # be decoded on every core at once, or read from the cache, instead of one by one.
+    wanted: set[int] = set()
+
+    def record(k: int) -> str | None:
+        wanted.add(k)
+        return None
+
+    verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, record)
+    digests = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel)
+    by_index = {k: digests.get(reps[k].ref.path) for k in wanted}
+    return verify_pairs(
+        reps, stack, i, j, d, options.bounds, options.loosest, lambda k: by_index.get(k)
+    )
+
+
+def pixel_digests(
+    refs: Sequence[FileRef], options: ScanOptions, cancel: CancelToken | None
+) -> dict[str, str]:
+    """Pixel digests of ``refs`` by path (files that cannot be decoded are left out): from the
+    cache where the file is unchanged, else decoded in full on ``jobs`` cores and cached."""
+    if not refs:
+        return {}
+    found: dict[str, str] = {}
+    todo = list(refs)
+    cache = (
+        FingerprintCache(options.cache_path or default_cache_path()) if options.use_cache else None
+    )
+    key = pixel_key(max_pixels=options.max_pixels)
+    try:
+        if cache is not None:
+            found = cache.pixel_digests(refs, key)
+            todo = [r for r in refs if r.path not in found]
+        computed = pixel_digest_all(
+            [r.path for r in todo], jobs=options.jobs, max_pixels=options.max_pixels, cancel=cancel
+        )
+        fresh = [(r, dg) for r, dg in zip(todo, computed, strict=True) if dg is not None]
+        found.update((r.path, dg) for r, dg in fresh)
+        if cache is not None:
+            cache.add_pixel_digests(fresh, key)
+    finally:
+        if cache is not None:
+            cache.close()
+    return found
 
 
 def _iso(mtime_ns: int) -> str:

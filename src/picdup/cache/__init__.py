@@ -9,6 +9,7 @@ from picdup.cache.store import (
     cache_info,
     clear_cache,
     default_cache_path,
+    pixel_key,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "clear_cache",
     "default_cache_dir",
     "default_cache_path",
+    "pixel_key",
 ]

@@ -46,6 +46,7 @@ __all__ = [
     "decode_fingerprint",
     "default_cache_path",
     "encode_fingerprint",
+    "pixel_key",
 ]
 
 log = logging.getLogger("picdup.cache")
@@ -66,6 +67,12 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         " path TEXT NOT NULL, algo TEXT NOT NULL, size INTEGER NOT NULL,"
         " mtime_ns INTEGER NOT NULL, stored_ns INTEGER NOT NULL, data BLOB NOT NULL,"
         " PRIMARY KEY (path, algo)) WITHOUT ROWID",
+        # Pixel digests come from a full decode, asked for only for candidate pairs; they are
+        # worth keeping as much as the fingerprints, so a rescan decodes nothing.
+        "CREATE TABLE pixel_digests ("
+        " path TEXT NOT NULL, algo TEXT NOT NULL, size INTEGER NOT NULL,"
+        " mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,"
+        " PRIMARY KEY (path, algo)) WITHOUT ROWID",
     ),
 ]
 
@@ -85,6 +92,11 @@ def _layout() -> str:
 
 def _version_prefix() -> str:
     return f"v{ALGORITHM_VERSION};layout={_layout()};"
+
+
+def pixel_key(*, max_pixels: int) -> str:
+    """The key of a pixel digest: what decides it besides the file."""
+    return f"{_version_prefix()}pixels;max_pixels={max_pixels}"
 
 
 def algorithm_key(*, max_pixels: int, decode: bool) -> str:
@@ -345,6 +357,44 @@ class FingerprintCache:
                 self._db.execute("ROLLBACK")
             raise CacheError(f"cannot write the cache {self.path}: {exc}") from exc
 
+    def pixel_digests(self, refs: Sequence[FileRef], key: str) -> dict[str, str]:
+        """Cached pixel digests of the unchanged files among ``refs``, by path."""
+        out: dict[str, str] = {}
+        for lo in range(0, len(refs), _LOOKUP_CHUNK):
+            part = refs[lo : lo + _LOOKUP_CHUNK]
+            wanted = {r.path: (r.size, r.mtime_ns) for r in part}
+            marks = ",".join("?" * len(part))
+            try:
+                rows = self._db.execute(
+                    f"SELECT path, size, mtime_ns, digest FROM pixel_digests "
+                    f"WHERE path IN ({marks}) AND algo = ?",
+                    [*wanted, key],
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise CacheError(f"cannot read the cache {self.path}: {exc}") from exc
+            for path, size, mtime_ns, digest in rows:
+                if wanted.get(path) == (size, mtime_ns):
+                    out[path] = digest
+        return out
+
+    def add_pixel_digests(self, items: Sequence[tuple[FileRef, str]], key: str) -> None:
+        """Store pixel digests, one transaction."""
+        rows = [(r.path, key, r.size, r.mtime_ns, d) for r, d in items]
+        if not rows:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO pixel_digests (path, algo, size, mtime_ns, digest) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise CacheError(f"cannot write the cache {self.path}: {exc}") from exc
+
     def _prune_other_versions(self) -> None:
         """Drop rows of other algorithm versions once per version change: they can never hit."""
         prefix = _version_prefix()
@@ -353,9 +403,10 @@ class FingerprintCache:
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.execute(
-                "DELETE FROM fingerprints WHERE substr(algo, 1, ?) != ?", (len(prefix), prefix)
-            )
+            for table in ("fingerprints", "pixel_digests"):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE substr(algo, 1, ?) != ?", (len(prefix), prefix)
+                )
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (prefix,))
             self._db.execute("COMMIT")
         except BaseException:

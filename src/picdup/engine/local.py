@@ -12,11 +12,12 @@ import signal
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-from picdup.fingerprint import fingerprint_file
+from picdup.errors import DecodeError
+from picdup.fingerprint import fingerprint_file, pixel_digest
 from picdup.model import FileRef, Fingerprint
 from picdup.progress import CancelToken, NullProgress, Progress
 
-__all__ = ["chunk_size", "fingerprint_all", "iter_fingerprints"]
+__all__ = ["chunk_size", "fingerprint_all", "iter_fingerprints", "pixel_digest_all"]
 
 # Chunks in flight per worker: enough that a worker never waits for the next chunk.
 _IN_FLIGHT = 3
@@ -123,3 +124,40 @@ def fingerprint_all(
     finally:
         stream.close()
     return [fp for fp in out if fp is not None]
+
+
+def _pixel_digest_or_none(path: str, max_pixels: int) -> str | None:
+    try:
+        return pixel_digest(path, max_pixels=max_pixels)
+    except (OSError, DecodeError):
+        return None
+
+
+def pixel_digest_all(
+    paths: Sequence[str], *, jobs: int, max_pixels: int, cancel: CancelToken | None = None
+) -> list[str | None]:
+    """The pixel digest of each path (None where the file cannot be decoded), in order.
+
+    Each is a full decode (several times the cost of a fingerprint), so they run one file per
+    task on ``jobs`` worker processes.
+    """
+    if jobs <= 1 or len(paths) < 2:
+        out = []
+        for path in paths:
+            out.append(_pixel_digest_or_none(path, max_pixels))
+            if cancel is not None:
+                cancel.check()
+        return out
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(paths)), mp_context=_context(), initializer=_ignore_sigint
+    )
+    try:
+        futures = [pool.submit(_pixel_digest_or_none, p, max_pixels) for p in paths]
+        results = []
+        for fut in futures:
+            results.append(fut.result())
+            if cancel is not None:
+                cancel.check()
+        return results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
