@@ -111,3 +111,29 @@ def test_interrupted_scan_keeps_its_work_and_resumes(tmp_path: Path) -> None:
     assert resumed.returncode == 1, resumed.stderr  # the hard links are exact duplicates
     assert rows(db) == total
     assert kept > 0
+
+
+def test_progress_bar_shows_rate_and_time_left(tmp_path: Path) -> None:
+    import pty
+
+    root = tree(tmp_path / "pics", 30, size=(400, 300))
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TERM": "xterm", "COLUMNS": "120"}
+    cmd = [sys.executable, "-m", "picdup", "scan", str(root), "-j", "1", "--no-cache"]
+    proc = subprocess.Popen(cmd, env=env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "Reading images" in screen
+    assert "files/s" in screen
+    assert "eta" in screen

@@ -63,3 +63,32 @@ def test_cancel_stops_and_keeps_what_was_streamed(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         fingerprint_all(refs, jobs=2, max_pixels=10**8, cancel=token, on_result=on_result)
     assert len(seen) == 3
+
+
+def test_hot_path_signatures_equal_the_reference_functions() -> None:
+    import numpy as np
+
+    from picdup.fingerprint.hashes import (
+        colour_signature,
+        content_box,
+        content_signatures,
+        dhash,
+        grey,
+        phash,
+        thumbnail,
+    )
+
+    # Letterboxed, so the content box is a real crop.
+    rgb = np.zeros((300, 400, 3), dtype=np.uint8)
+    rgb[40:260, 30:370] = np.asarray(photo(7, 340, 220))
+    g = grey(rgb)
+    box = content_box(g)
+    assert box != (0, 300, 0, 400)
+    top, bottom, left, right = box
+    crop_g, crop_rgb = g[top:bottom, left:right], rgb[top:bottom, left:right]
+    assert content_signatures(rgb, g, box) == (
+        phash(crop_g),
+        dhash(crop_g),
+        thumbnail(crop_g),
+        colour_signature(crop_rgb),
+    )
