@@ -13,7 +13,7 @@ import numpy as np
 
 from picdup._version import __version__
 from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
-from picdup.engine import fingerprint_all, pixel_digest_all
+from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
 from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters
 from picdup.index import pairs_within
@@ -96,6 +96,7 @@ def run_scan(
     started = time.monotonic()
     sink = progress or NullProgress()
     roots = resolve_roots(paths)
+    engine = LocalEngine(options.jobs)  # workers start only if something needs decoding
     try:
         sink.phase("walk", None)
         walked = walk(
@@ -106,15 +107,18 @@ def run_scan(
         )
         exact_only = options.mode == "exact"
         refs = group_by_size(walked.files) if exact_only else walked.files
-        fps = fingerprint_files(refs, options, decode=not exact_only, progress=sink, cancel=cancel)
+        fps = fingerprint_files(
+            refs, options, decode=not exact_only, progress=sink, cancel=cancel, engine=engine
+        )
         good, errors, skipped = split_results(fps)
         errors = [*walked.errors, *errors]
         skipped.update(walked.skipped)
         sink.phase("match", None)
         groups: list[Group] = []
         for scope_root, scope in scopes(good, roots, options.separate):
-            groups.extend(match_scope(scope, options, scope_root, cancel))
+            groups.extend(match_scope(scope, options, scope_root, cancel, engine=engine))
     finally:
+        engine.close()
         sink.done()
     groups.sort(key=lambda g: (g.root or "", g.keep))
     groups = [_renumber(g, k) for k, g in enumerate(groups, 1)]
@@ -147,6 +151,7 @@ def fingerprint_files(
     decode: bool,
     progress: Progress,
     cancel: CancelToken | None,
+    engine: LocalEngine | None = None,
 ) -> list[Fingerprint]:
     """Fingerprints of ``refs``: from the cache where the file and the algorithm are unchanged,
     computed by the workers for the rest and streamed into the cache as they arrive.
@@ -162,6 +167,7 @@ def fingerprint_files(
             decode=decode,
             progress=progress,
             cancel=cancel,
+            engine=engine,
         )
     key = algorithm_key(max_pixels=options.max_pixels, decode=decode)
     # A full fingerprint also answers exact mode (it has the digest and the header facts).
@@ -179,6 +185,7 @@ def fingerprint_files(
             progress=progress,
             cancel=cancel,
             on_result=lambda fp: cache.add(fp, key),
+            engine=engine,
         )
     return hits + computed
 
@@ -241,6 +248,8 @@ def match_scope(
     options: ScanOptions,
     root: str | None,
     cancel: CancelToken | None = None,
+    *,
+    engine: LocalEngine | None = None,
 ) -> list[Group]:
     """Group the fingerprints of one scope: exact first, then verified candidates, as stars."""
     fps = sorted(fps, key=lambda f: f.ref.path)  # the result must not depend on input order
@@ -253,7 +262,7 @@ def match_scope(
 
     matches: list[Match] = []
     if options.mode != "exact" and len(reps) > 1:
-        matches = candidate_matches([fps[r] for r in reps], options, cancel)
+        matches = candidate_matches([fps[r] for r in reps], options, cancel, engine=engine)
         matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
@@ -263,7 +272,11 @@ def match_scope(
 
 
 def candidate_matches(
-    reps: list[Fingerprint], options: ScanOptions, cancel: CancelToken | None
+    reps: list[Fingerprint],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    *,
+    engine: LocalEngine | None = None,
 ) -> list[Match]:
     """pHash candidates from the index, confirmed and classified on pixels."""
     hashes = np.fromiter((fp.phash for fp in reps), dtype=np.uint64, count=len(reps))
@@ -281,7 +294,7 @@ def candidate_matches(
         return None
 
     verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, record)
-    digests = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel)
+    digests = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel, engine=engine)
     by_index = {k: digests.get(reps[k].ref.path) for k in wanted}
     return verify_pairs(
         reps, stack, i, j, d, options.bounds, options.loosest, lambda k: by_index.get(k)
@@ -289,7 +302,11 @@ def candidate_matches(
 
 
 def pixel_digests(
-    refs: Sequence[FileRef], options: ScanOptions, cancel: CancelToken | None
+    refs: Sequence[FileRef],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    *,
+    engine: LocalEngine | None = None,
 ) -> dict[str, str]:
     """Pixel digests of ``refs`` by path (files that cannot be decoded are left out): from the
     cache where the file is unchanged, else decoded in full on ``jobs`` cores and cached."""
@@ -306,7 +323,11 @@ def pixel_digests(
             found = cache.pixel_digests(refs, key)
             todo = [r for r in refs if r.path not in found]
         computed = pixel_digest_all(
-            [r.path for r in todo], jobs=options.jobs, max_pixels=options.max_pixels, cancel=cancel
+            [r.path for r in todo],
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            cancel=cancel,
+            engine=engine,
         )
         fresh = [(r, dg) for r, dg in zip(todo, computed, strict=True) if dg is not None]
         found.update((r.path, dg) for r, dg in fresh)

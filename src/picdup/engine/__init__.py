@@ -1,5 +1,5 @@
 """Executors that turn file references into fingerprints: local processes (default)."""
 
-from picdup.engine.local import fingerprint_all, pixel_digest_all
+from picdup.engine.local import LocalEngine, fingerprint_all, pixel_digest_all
 
-__all__ = ["fingerprint_all", "pixel_digest_all"]
+__all__ = ["LocalEngine", "fingerprint_all", "pixel_digest_all"]

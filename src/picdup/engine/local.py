@@ -17,7 +17,13 @@ from picdup.fingerprint import fingerprint_file, pixel_digest
 from picdup.model import FileRef, Fingerprint
 from picdup.progress import CancelToken, NullProgress, Progress
 
-__all__ = ["chunk_size", "fingerprint_all", "iter_fingerprints", "pixel_digest_all"]
+__all__ = [
+    "LocalEngine",
+    "chunk_size",
+    "fingerprint_all",
+    "iter_fingerprints",
+    "pixel_digest_all",
+]
 
 # Chunks in flight per worker: enough that a worker never waits for the next chunk.
 _IN_FLIGHT = 3
@@ -49,12 +55,18 @@ def chunk_size(n: int, jobs: int) -> int:
 
 
 def iter_fingerprints(
-    refs: Sequence[FileRef], *, jobs: int, max_pixels: int, decode: bool = True
+    refs: Sequence[FileRef],
+    *,
+    jobs: int,
+    max_pixels: int,
+    decode: bool = True,
+    engine: LocalEngine | None = None,
 ) -> Generator[tuple[int, Fingerprint], None, None]:
     """Yield ``(index into refs, fingerprint)`` for every ref, in order of completion.
 
-    Runs in-process when ``jobs`` is 1 or there is too little work to pay for starting workers.
-    Closing the iterator early cancels the chunks that have not started.
+    Runs in-process when ``jobs`` is 1 or there is too little work to pay for starting workers;
+    else on ``engine``'s workers (a temporary engine when None). Closing the iterator early
+    cancels the chunks that have not started.
     """
     n = len(refs)
     if jobs <= 1 or n < 2 * jobs:
@@ -66,7 +78,9 @@ def iter_fingerprints(
         list(zip(range(lo, min(lo + size, n)), refs[lo : lo + size], strict=True))
         for lo in range(0, n, size)
     )
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_ignore_sigint)
+    own = engine is None
+    runner = engine if engine is not None else LocalEngine(jobs)
+    pool = runner.pool()
     pending: set[Future[list[tuple[int, Fingerprint]]]] = set()
     try:
         for chunk in chunks:
@@ -83,7 +97,8 @@ def iter_fingerprints(
     finally:
         for fut in pending:
             fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if own:
+            runner.close()
 
 
 def fingerprint_all(
@@ -95,6 +110,7 @@ def fingerprint_all(
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     on_result: Callable[[Fingerprint], None] | None = None,
+    engine: LocalEngine | None = None,
 ) -> list[Fingerprint]:
     """Fingerprint every ref; the result is in the order of ``refs``.
 
@@ -112,7 +128,7 @@ def fingerprint_all(
     sink = progress or NullProgress()
     sink.phase("fingerprint", len(refs))
     out: list[Fingerprint | None] = [None] * len(refs)
-    stream = iter_fingerprints(refs, jobs=jobs, max_pixels=max_pixels, decode=decode)
+    stream = iter_fingerprints(refs, jobs=jobs, max_pixels=max_pixels, decode=decode, engine=engine)
     try:
         for k, fp in stream:
             out[k] = fp
@@ -134,7 +150,12 @@ def _pixel_digest_or_none(path: str, max_pixels: int) -> str | None:
 
 
 def pixel_digest_all(
-    paths: Sequence[str], *, jobs: int, max_pixels: int, cancel: CancelToken | None = None
+    paths: Sequence[str],
+    *,
+    jobs: int,
+    max_pixels: int,
+    cancel: CancelToken | None = None,
+    engine: LocalEngine | None = None,
 ) -> list[str | None]:
     """The pixel digest of each path (None where the file cannot be decoded), in order.
 
@@ -148,11 +169,10 @@ def pixel_digest_all(
             if cancel is not None:
                 cancel.check()
         return out
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(paths)), mp_context=_context(), initializer=_ignore_sigint
-    )
+    own = engine is None
+    runner = engine if engine is not None else LocalEngine(jobs)
+    futures = [runner.pool().submit(_pixel_digest_or_none, p, max_pixels) for p in paths]
     try:
-        futures = [pool.submit(_pixel_digest_or_none, p, max_pixels) for p in paths]
         results = []
         for fut in futures:
             results.append(fut.result())
@@ -160,4 +180,37 @@ def pixel_digest_all(
                 cancel.check()
         return results
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in futures:
+            fut.cancel()
+        if own:
+            runner.close()
+
+
+class LocalEngine:
+    """Worker processes shared by every phase of one scan, started on first use.
+
+    A rescan served by the cache never starts them; a cold scan starts them once for the
+    fingerprints and reuses them for the pixel digests of candidate pairs.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=_context(), initializer=_ignore_sigint
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
