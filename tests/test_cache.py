@@ -199,3 +199,23 @@ def test_no_cache_writes_nothing(tmp_path: Path, isolated_cache: Path) -> None:
     assert [p.name for p in isolated_cache.iterdir() if p.suffix == ".sqlite3"] == [
         "fingerprints.sqlite3"
     ]
+
+
+def test_damage_inside_a_valid_file_is_rebuilt_during_the_scan(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "pics"
+    photo_tree(root, 40)
+    db = tmp_path / "c.sqlite3"
+    opts = ScanOptions(jobs=1, cache_path=str(db))
+    cold = run_scan([root], opts, command=[])
+    # Keep SQLite's header page, overwrite the pages that hold the rows.
+    data = bytearray(db.read_bytes())
+    assert len(data) > 8192
+    data[4096:] = b"\xa5" * (len(data) - 4096)
+    db.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="picdup"):
+        again = run_scan([root], opts, command=[])
+    assert "damaged" in caplog.text
+    assert again.groups == cold.groups
+    assert cache_info(str(db)).rows == 41

@@ -218,14 +218,22 @@ class FingerprintCache:
         except sqlite3.DatabaseError as exc:
             if not _is_damage(exc):
                 raise CacheError(f"cannot open the cache {self.path}: {exc}") from exc
-            log.warning("the cache file %s was damaged (%s); rebuilding it", self.path, exc)
-            _remove_db(self.path)
-            try:
-                self._db = self._open()
-            except sqlite3.Error as exc2:
-                raise CacheError(f"cannot rebuild the cache {self.path}: {exc2}") from exc2
+            self._rebuild(exc)
         except sqlite3.Error as exc:
             raise CacheError(f"cannot open the cache {self.path}: {exc}") from exc
+
+    def _rebuild(self, exc: BaseException) -> None:
+        """Replace a damaged file with an empty cache: it only held what can be recomputed."""
+        log.warning("the cache file %s was damaged (%s); rebuilding it", self.path, exc)
+        db = getattr(self, "_db", None)
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        _remove_db(self.path)
+        try:
+            self._db = self._open()
+        except sqlite3.Error as exc2:
+            raise CacheError(f"cannot rebuild the cache {self.path}: {exc2}") from exc2
 
     def _open(self) -> sqlite3.Connection:
         folder = os.path.dirname(self.path)
@@ -307,8 +315,11 @@ class FingerprintCache:
                     f"WHERE path IN ({marks}) AND algo IN ({key_marks})",
                     [r.path for r in part] + list(keys),
                 ).fetchall()
-            except sqlite3.Error as exc:
-                raise CacheError(f"cannot read the cache {self.path}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise CacheError(f"cannot read the cache {self.path}: {exc}") from exc
+                self._rebuild(exc)
+                return [], list(refs)
             best: dict[str, tuple[int, int, int, bytes]] = {}
             for path, algo, size, mtime_ns, data in rows:
                 r = rank[algo]
@@ -344,18 +355,28 @@ class FingerprintCache:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO fingerprints "
-                "(path, algo, size, mtime_ns, stored_ns, data) VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise CacheError(f"cannot write the cache {self.path}: {exc}") from exc
+        self._write(
+            "INSERT OR REPLACE INTO fingerprints "
+            "(path, algo, size, mtime_ns, stored_ns, data) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def _write(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Many rows in one transaction; a file found damaged is rebuilt and written once more."""
+        for attempt in (1, 2):
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                if attempt == 1 and isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc):
+                    self._rebuild(exc)
+                    continue
+                raise CacheError(f"cannot write the cache {self.path}: {exc}") from exc
 
     def pixel_digests(self, refs: Sequence[FileRef], key: str) -> dict[str, str]:
         """Cached pixel digests of the unchanged files among ``refs``, by path."""
@@ -370,8 +391,11 @@ class FingerprintCache:
                     f"WHERE path IN ({marks}) AND algo = ?",
                     [*wanted, key],
                 ).fetchall()
-            except sqlite3.Error as exc:
-                raise CacheError(f"cannot read the cache {self.path}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise CacheError(f"cannot read the cache {self.path}: {exc}") from exc
+                self._rebuild(exc)
+                return {}
             for path, size, mtime_ns, digest in rows:
                 if wanted.get(path) == (size, mtime_ns):
                     out[path] = digest
@@ -380,20 +404,12 @@ class FingerprintCache:
     def add_pixel_digests(self, items: Sequence[tuple[FileRef, str]], key: str) -> None:
         """Store pixel digests, one transaction."""
         rows = [(r.path, key, r.size, r.mtime_ns, d) for r, d in items]
-        if not rows:
-            return
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
+        if rows:
+            self._write(
                 "INSERT OR REPLACE INTO pixel_digests (path, algo, size, mtime_ns, digest) "
                 "VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise CacheError(f"cannot write the cache {self.path}: {exc}") from exc
 
     def _prune_other_versions(self) -> None:
         """Drop rows of other algorithm versions once per version change: they can never hit."""
