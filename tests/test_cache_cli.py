@@ -116,7 +116,11 @@ def test_interrupted_scan_keeps_its_work_and_resumes(tmp_path: Path) -> None:
 def test_progress_bar_shows_rate_and_time_left(tmp_path: Path) -> None:
     import pty
 
-    root = tree(tmp_path / "pics", 30, size=(400, 300))
+    root = tree(tmp_path / "pics", 12, size=(800, 600))
+    # Enough files that the bar is drawn several times while they are read.
+    names = sorted(root.iterdir())
+    for k in range(240):
+        os.link(names[k % len(names)], root / f"copy{k:03d}.jpg")
     master, slave = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TERM": "xterm", "COLUMNS": "120"}
     cmd = [sys.executable, "-m", "picdup", "scan", str(root), "-j", "1", "--no-cache"]

@@ -285,20 +285,28 @@ def candidate_matches(
     if cancel is not None:
         cancel.check()
     stack = ThumbStack.of(reps)
-    # First pass: only learn which files need a pixel digest (a full decode each), so they can
-    # be decoded on every core at once, or read from the cache, instead of one by one.
+    # First pass, over the pairs that can ask for a pixel digest at all (equal displayed size,
+    # hashes almost equal): only learn which files need one (a full decode each), so those are
+    # read from the cache or decoded on every core at once rather than one by one.
+    sizes = np.array([(fp.info.width, fp.info.height) if fp.info else (-1, -1) for fp in reps])
+    maybe = np.flatnonzero((d <= _PIXEL_RADIUS) & np.all(sizes[i] == sizes[j], axis=1))
     wanted: set[int] = set()
 
     def record(k: int) -> str | None:
         wanted.add(k)
         return None
 
-    verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, record)
-    digests = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel, engine=engine)
-    by_index = {k: digests.get(reps[k].ref.path) for k in wanted}
-    return verify_pairs(
-        reps, stack, i, j, d, options.bounds, options.loosest, lambda k: by_index.get(k)
-    )
+    bounds, loosest = options.bounds, options.loosest
+    verify_pairs(reps, stack, i[maybe], j[maybe], d[maybe], bounds, loosest, record)
+    found = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel, engine=engine)
+    by_index: dict[int, str | None] = {k: found.get(reps[k].ref.path) for k in wanted}
+
+    def digest_of(k: int) -> str | None:
+        if k not in by_index:  # not foreseen by the first pass: compute it now
+            by_index[k] = pixel_digests([reps[k].ref], options, cancel).get(reps[k].ref.path)
+        return by_index[k]
+
+    return verify_pairs(reps, stack, i, j, d, bounds, loosest, digest_of)
 
 
 def pixel_digests(

@@ -38,14 +38,20 @@ def _read(ref: FileRef) -> tuple[bytes, str | None]:
     # not block the scan or stream endless bytes.
     fd = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise OSError(0, "no longer a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            head = fh.read(HEAD_BYTES)
-            kind, reason = sniff(head)
-            if kind is None:
-                return head, reason
-            return head + fh.read(), None
+        head = os.read(fd, HEAD_BYTES)
+        kind, reason = sniff(head)
+        if kind is None:
+            return head, reason
+        # One read of the known size (plus whatever a growing file added): no buffer growth.
+        parts = [head]
+        want = max(st.st_size - len(head), 0) + 1
+        while chunk := os.read(fd, want):
+            parts.append(chunk)
+            want = 1 << 20
+        return b"".join(parts), None
     finally:
         os.close(fd)
 
