@@ -7,7 +7,7 @@ picdup's cold throughput to each.
 
     python bench/speed.py                       # ../shared/data/photos, all cores, 3 rounds
     python bench/speed.py --rounds 5 --jobs 2 --only bare picdup-cold picdup-warm
-    python bench/speed.py --generated 400       # also a generated set of 400 photo-like JPEGs
+    python bench/speed.py --generated 200       # also 200 generated photo-like 6.3 MP JPEGs
 
 Peers (the ``bench`` extra installs them): imagehash, imagededup (its hashing part; its CNN part
 needs torch and torchvision, which are not needed here), difPy, czkawka (Python bindings).
@@ -244,13 +244,12 @@ def collect_jpegs(source: Path, target: Path) -> int:
     return count
 
 
-def generate_jpegs(target: Path, count: int) -> int:
-    """Photo-like JPEGs (smooth shading, shapes, grain) of 2048×1536, about 3 MP each."""
+def generate_jpegs(target: Path, count: int, w: int = 3072, h: int = 2048) -> int:
+    """Photo-like JPEGs (smooth shading, shapes, grain), 6.3 MP each by default."""
     import numpy as np
     from PIL import Image, ImageDraw
 
     target.mkdir(parents=True)
-    w, h = 2048, 1536
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for k in range(count):
         rng = np.random.default_rng(k)

@@ -167,7 +167,9 @@ def decode_full(data: bytes, *, max_pixels: int) -> tuple[str, tuple[int, int], 
     im = _open(data, max_pixels)
     try:
         im.load()
-        im = ImageOps.exif_transpose(im)
+        # Without an orientation to apply, exif_transpose would only copy the pixels.
+        if _orientation(im) != 1:
+            im = ImageOps.exif_transpose(im)
         if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
             im.mode == "P" and "transparency" in im.info
         ):
@@ -176,11 +178,12 @@ def decode_full(data: bytes, *, max_pixels: int) -> tuple[str, tuple[int, int], 
             if alpha.getextrema() != (255, 255):
                 return "RGBA", rgba.size, rgba.tobytes()
             im = rgba
-        rgb = (
-            im.convert("RGB")
-            if im.mode not in ("I;16", "I;16L", "I;16B", "I", "F")
-            else _to_rgb(im)
-        )
+        if im.mode == "RGB":
+            rgb = im  # convert() would only copy it
+        elif im.mode not in ("I;16", "I;16L", "I;16B", "I", "F"):
+            rgb = im.convert("RGB")
+        else:
+            rgb = _to_rgb(im)
         return "RGB", rgb.size, rgb.tobytes()
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, KeyError) as exc:
         raise DecodeError(f"cannot decode: {exc}") from exc
