@@ -9,6 +9,7 @@ The public API::
 """
 
 from picdup._version import __version__
+from picdup.cache import CacheInfo, cache_info, clear_cache, default_cache_path
 from picdup.errors import (
     ActionError,
     CacheError,
@@ -29,6 +30,7 @@ __all__ = [
     "ActionError",
     "Bounds",
     "CacheError",
+    "CacheInfo",
     "CancelToken",
     "Cancelled",
     "ConfigError",
@@ -46,6 +48,9 @@ __all__ = [
     "ScanOptions",
     "Stats",
     "__version__",
+    "cache_info",
+    "clear_cache",
+    "default_cache_path",
     "find_duplicates",
     "load_report",
     "write_report",
