@@ -219,3 +219,20 @@ def test_damage_inside_a_valid_file_is_rebuilt_during_the_scan(
     assert "damaged" in caplog.text
     assert again.groups == cold.groups
     assert cache_info(str(db)).rows == 41
+
+
+def test_unusable_default_cache_only_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "pics"
+    photo_tree(root, 2)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("PICDUP_CACHE_DIR", str(blocker / "cache"))
+    with caplog.at_level(logging.WARNING, logger="picdup"):
+        report = run_scan([root], ScanOptions(jobs=1), command=[])
+    assert report.stats.images == 3
+    assert "without the cache" in caplog.text
+    # An explicit --cache that cannot be used is an error, before anything is read.
+    with pytest.raises(CacheError):
+        run_scan([root], ScanOptions(jobs=1, cache_path=str(blocker / "c.sqlite3")), command=[])

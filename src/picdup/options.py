@@ -60,7 +60,8 @@ class ScanOptions:
     """Everything that decides what ``scan`` finds.
 
     ``mode`` is the loosest class that counts as a duplicate. ``separate`` deduplicates each root
-    on its own. ``jobs`` is the number of worker processes (default: all cores).
+    on its own. ``jobs`` is the number of worker processes (default: all cores). ``pairs``
+    treats a RAW file and the JPEG beside it, or a Live Photo's still and video, as one asset.
     ``use_cache`` reads and writes the fingerprint cache at ``cache_path`` (default: the file
     in the user cache folder, or ``$PICDUP_CACHE_DIR``); neither changes what is found.
     """
@@ -74,6 +75,7 @@ class ScanOptions:
     max_pixels: int = 300_000_000
     use_cache: bool = True
     cache_path: str | None = None
+    pairs: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -13,11 +14,14 @@ import numpy as np
 
 from picdup._version import __version__
 from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
+from picdup.cache.verdicts import drop_not_duplicates
 from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
+from picdup.errors import CacheError
 from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters
 from picdup.index import pairs_within
 from picdup.model import (
+    Asset,
     FileError,
     FileRef,
     Fingerprint,
@@ -31,7 +35,10 @@ from picdup.model import (
 from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan import resolve_roots, walk
+from picdup.scan.pairs import find_assets, keep_assets_whole
 from picdup.verify import ThumbStack, verify_pairs
+
+log = logging.getLogger("picdup.cache")
 
 __all__ = ["find_duplicates", "fingerprint_files", "run_scan"]
 
@@ -117,6 +124,7 @@ def run_scan(
         groups: list[Group] = []
         for scope_root, scope in scopes(good, roots, options.separate):
             groups.extend(match_scope(scope, options, scope_root, cancel, engine=engine))
+        groups, assets = pair_assets(groups, walked.files, options)
     finally:
         engine.close()
         sink.done()
@@ -141,7 +149,23 @@ def run_scan(
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,
         skipped=dict(sorted(skipped.items())),
+        assets=tuple(assets),
     )
+
+
+def open_cache(options: ScanOptions, *, warn: bool) -> FingerprintCache | None:
+    """The scan's cache, or None without one. A ``--cache`` file that cannot be opened is an
+    error; the default one (a read-only home, another user's folder) only costs a warning."""
+    if not options.use_cache:
+        return None
+    try:
+        return FingerprintCache(options.cache_path or default_cache_path())
+    except CacheError as exc:
+        if options.cache_path is not None:
+            raise
+        if warn:
+            log.warning("%s; scanning without the cache", exc)
+        return None
 
 
 def fingerprint_files(
@@ -159,7 +183,8 @@ def fingerprint_files(
     A rescan of an unchanged tree therefore only stats files; an interrupted scan keeps every
     batch already written, and the next run computes only what is left.
     """
-    if not options.use_cache:
+    cache = open_cache(options, warn=True)
+    if cache is None:
         return fingerprint_all(
             refs,
             jobs=options.jobs,
@@ -172,7 +197,7 @@ def fingerprint_files(
     key = algorithm_key(max_pixels=options.max_pixels, decode=decode)
     # A full fingerprint also answers exact mode (it has the digest and the header facts).
     keys = [key] if decode else [key, algorithm_key(max_pixels=options.max_pixels, decode=True)]
-    with FingerprintCache(options.cache_path or default_cache_path()) as cache:
+    with cache:
         progress.phase("cache", None)
         hits, misses = cache.lookup(refs, keys)
         if cancel is not None:
@@ -188,6 +213,16 @@ def fingerprint_files(
             engine=engine,
         )
     return hits + computed
+
+
+def pair_assets(
+    groups: list[Group], files: Sequence[FileRef], options: ScanOptions
+) -> tuple[list[Group], list[Asset]]:
+    """With ``--pairs``: RAW+JPEG and Live Photo files are one asset, never each other's copy."""
+    if not options.pairs:
+        return groups, []
+    assets = find_assets(files)
+    return keep_assets_whole(groups, assets), assets
 
 
 def group_by_size(refs: Sequence[FileRef]) -> list[FileRef]:
@@ -264,6 +299,7 @@ def match_scope(
     if options.mode != "exact" and len(reps) > 1:
         matches = candidate_matches([fps[r] for r in reps], options, cancel, engine=engine)
         matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
+        matches = drop_not_duplicates(fps, matches, mates)  # a person said these differ
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
     stars = star_clusters(matches, lambda k: _rank(fps[k]))
@@ -322,9 +358,7 @@ def pixel_digests(
         return {}
     found: dict[str, str] = {}
     todo = list(refs)
-    cache = (
-        FingerprintCache(options.cache_path or default_cache_path()) if options.use_cache else None
-    )
+    cache = open_cache(options, warn=False)
     key = pixel_key(max_pixels=options.max_pixels)
     try:
         if cache is not None:

@@ -64,13 +64,13 @@ _MIGRATIONS: list[tuple[str, ...]] = [
     (
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "CREATE TABLE fingerprints ("
-        " path TEXT NOT NULL, algo TEXT NOT NULL, size INTEGER NOT NULL,"
+        " path BLOB NOT NULL, algo TEXT NOT NULL, size INTEGER NOT NULL,"
         " mtime_ns INTEGER NOT NULL, stored_ns INTEGER NOT NULL, data BLOB NOT NULL,"
         " PRIMARY KEY (path, algo)) WITHOUT ROWID",
         # Pixel digests come from a full decode, asked for only for candidate pairs; they are
         # worth keeping as much as the fingerprints, so a rescan decodes nothing.
         "CREATE TABLE pixel_digests ("
-        " path TEXT NOT NULL, algo TEXT NOT NULL, size INTEGER NOT NULL,"
+        " path BLOB NOT NULL, algo TEXT NOT NULL, size INTEGER NOT NULL,"
         " mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,"
         " PRIMARY KEY (path, algo)) WITHOUT ROWID",
     ),
@@ -173,6 +173,11 @@ def cacheable(fp: Fingerprint) -> bool:
     return bool(fp.digest) or (fp.error or "").startswith(SKIPPED)
 
 
+def _path_key(path: str) -> bytes:
+    """The path as stored: its bytes on disk, so names that are not valid UTF-8 round-trip."""
+    return os.fsencode(path)
+
+
 def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     text = str(exc).lower()
     return any(s in text for s in ("not a database", "malformed", "corrupt", "disk image"))
@@ -211,7 +216,7 @@ class FingerprintCache:
 
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(os.path.expanduser(path))
-        self._pending: list[tuple[str, str, int, int, int, bytes]] = []
+        self._pending: list[tuple[bytes, str, int, int, int, bytes]] = []
         self._last_flush = time.monotonic()
         try:
             self._db = self._open()
@@ -313,20 +318,20 @@ class FingerprintCache:
                 rows = self._db.execute(
                     f"SELECT path, algo, size, mtime_ns, data FROM fingerprints "
                     f"WHERE path IN ({marks}) AND algo IN ({key_marks})",
-                    [r.path for r in part] + list(keys),
+                    [_path_key(r.path) for r in part] + list(keys),
                 ).fetchall()
             except sqlite3.DatabaseError as exc:
                 if not _is_damage(exc):
                     raise CacheError(f"cannot read the cache {self.path}: {exc}") from exc
                 self._rebuild(exc)
                 return [], list(refs)
-            best: dict[str, tuple[int, int, int, bytes]] = {}
+            best: dict[bytes, tuple[int, int, int, bytes]] = {}
             for path, algo, size, mtime_ns, data in rows:
                 r = rank[algo]
                 if path not in best or r < best[path][0]:
                     best[path] = (r, size, mtime_ns, data)
             for ref in part:
-                row = best.get(ref.path)
+                row = best.get(_path_key(ref.path))
                 if row is not None and row[1] == ref.size and row[2] == ref.mtime_ns:
                     hits.append(decode_fingerprint(row[3], ref))
                 else:
@@ -339,7 +344,14 @@ class FingerprintCache:
             return
         ref = fp.ref
         self._pending.append(
-            (ref.path, key, ref.size, ref.mtime_ns, time.time_ns(), encode_fingerprint(fp))
+            (
+                _path_key(ref.path),
+                key,
+                ref.size,
+                ref.mtime_ns,
+                time.time_ns(),
+                encode_fingerprint(fp),
+            )
         )
         if len(self._pending) >= _BATCH or time.monotonic() - self._last_flush > _BATCH_SECONDS:
             self.flush()
@@ -383,7 +395,7 @@ class FingerprintCache:
         out: dict[str, str] = {}
         for lo in range(0, len(refs), _LOOKUP_CHUNK):
             part = refs[lo : lo + _LOOKUP_CHUNK]
-            wanted = {r.path: (r.size, r.mtime_ns) for r in part}
+            wanted = {_path_key(r.path): (r.size, r.mtime_ns) for r in part}
             marks = ",".join("?" * len(part))
             try:
                 rows = self._db.execute(
@@ -398,12 +410,12 @@ class FingerprintCache:
                 return {}
             for path, size, mtime_ns, digest in rows:
                 if wanted.get(path) == (size, mtime_ns):
-                    out[path] = digest
+                    out[os.fsdecode(path)] = digest
         return out
 
     def add_pixel_digests(self, items: Sequence[tuple[FileRef, str]], key: str) -> None:
         """Store pixel digests, one transaction."""
-        rows = [(r.path, key, r.size, r.mtime_ns, d) for r, d in items]
+        rows = [(_path_key(r.path), key, r.size, r.mtime_ns, d) for r, d in items]
         if rows:
             self._write(
                 "INSERT OR REPLACE INTO pixel_digests (path, algo, size, mtime_ns, digest) "
@@ -443,7 +455,7 @@ class FingerprintCache:
 
     def paths(self) -> Iterator[str]:
         for (path,) in self._db.execute("SELECT DISTINCT path FROM fingerprints ORDER BY path"):
-            yield path
+            yield os.fsdecode(path)
 
 
 def _file_bytes(path: str) -> int:

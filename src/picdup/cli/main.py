@@ -73,10 +73,18 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from picdup.cli import cache, scan
+    from picdup.cli import apply, cache, scan, undo
 
     cli.add_command(scan.scan)
     cli.add_command(cache.cache)
+    cli.add_command(apply.apply_command)
+    cli.add_command(undo.undo_command)
+    from picdup.cli.review import review
+
+    cli.add_command(review)
+    from picdup.cli.report import report
+
+    cli.add_command(report)
 
 
 _register()
