@@ -17,6 +17,7 @@ from picdup.model import MatchClass
 __all__ = ["PRESETS", "Bounds", "ScanOptions"]
 
 MODES = ("exact", "pixel", "near")
+ENGINES = ("local", "dask")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,9 @@ class ScanOptions:
     """Everything that decides what ``scan`` finds.
 
     ``mode`` is the loosest class that counts as a duplicate. ``separate`` deduplicates each root
-    on its own. ``jobs`` is the number of worker processes (default: all cores).
+    on its own. ``jobs`` is the number of worker processes (default: all cores). ``engine`` is
+    where fingerprints are computed: ``local`` processes or ``dask`` (on the cluster whose
+    scheduler is at ``scheduler``, else on a LocalCluster of ``jobs`` workers).
     """
 
     mode: str = "near"
@@ -70,6 +73,8 @@ class ScanOptions:
     include_hidden: bool = False
     bounds: Bounds = field(default_factory=Bounds)
     max_pixels: int = 300_000_000
+    engine: str = "local"
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -78,13 +83,19 @@ class ScanOptions:
             raise ConfigError(f"--jobs must be a positive integer, got {self.jobs!r}")
         if self.max_pixels < 1:
             raise ConfigError("max_pixels must be positive")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+        if self.scheduler is not None and self.engine != "dask":
+            raise ConfigError("--scheduler only applies to --engine dask")
 
     @property
     def loosest(self) -> MatchClass:
         return MatchClass(self.mode)
 
     def to_dict(self) -> dict[str, Any]:
-        """The options as recorded in the report (jobs left out: it never changes results)."""
+        """The options as recorded in the report (where the work ran is left out: jobs, engine
+        and scheduler never change results)."""
         out = asdict(self)
-        out.pop("jobs")
+        for key in ("jobs", "engine", "scheduler"):
+            out.pop(key)
         return out

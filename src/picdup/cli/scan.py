@@ -12,7 +12,7 @@ from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
 from picdup.cli.progress import RichProgress
 from picdup.model import Report
 from picdup.options import ScanOptions
-from picdup.pipeline import run_scan
+from picdup.pipeline import run_against, run_scan
 from picdup.progress import CancelToken, Progress
 from picdup.report.json import check_output_path, report_to_dict, write_report
 
@@ -66,6 +66,8 @@ Examples:
   picdup scan ~/Pictures -o report.json
   picdup scan stickers/ images/ --separate -o report.json
   picdup scan phone/ --mode exact -o dupes.csv
+  picdup scan s3://bucket/photos --engine dask -o report.json
+  picdup scan incoming/ --against ~/Archive -o new-dupes.json
 \b
 Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
 )
@@ -98,6 +100,30 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the one-line summary.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
 @click.option("--include-hidden", is_flag=True, help="Also scan hidden files and folders.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where fingerprints are computed: local worker processes, or Dask tasks "
+    "(needs picdup[dask]).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler address (tcp://host:8786) for --engine dask "
+    "[default: a LocalCluster of --jobs workers].",
+)
+@click.option(
+    "--against",
+    "against",
+    multiple=True,
+    metavar="ARCHIVE",
+    help="Report only copies of ROOTS' files found in ARCHIVE (a folder, URL or an archive "
+    "index made by 'picdup archive build'); repeatable. The archive is never compared with "
+    "itself and never touched by apply.",
+)
 @handle_errors
 def scan(
     roots: tuple[str, ...],
@@ -108,6 +134,9 @@ def scan(
     quiet: bool,
     follow_symlinks: bool,
     include_hidden: bool,
+    engine: str,
+    scheduler: str | None,
+    against: tuple[str, ...],
 ) -> None:
     """Find exact, pixel-identical and near-duplicate images under ROOTS.
 
@@ -120,6 +149,8 @@ def scan(
         "separate": separate,
         "follow_symlinks": follow_symlinks,
         "include_hidden": include_hidden,
+        "engine": engine,
+        "scheduler": scheduler,
     }
     if jobs is not None:
         kwargs["jobs"] = jobs
@@ -132,14 +163,14 @@ def scan(
     interactive = err.is_terminal and not quiet
     progress: Progress | None = RichProgress(err) if interactive else None
     cancel = CancelToken()
+    command = ["picdup", "scan", *sys.argv[2:]]
     try:
-        report = run_scan(
-            roots,
-            options,
-            progress=progress,
-            cancel=cancel,
-            command=["picdup", "scan", *sys.argv[2:]],
-        )
+        if against:
+            report = run_against(
+                roots, against, options, progress=progress, cancel=cancel, command=command
+            )
+        else:
+            report = run_scan(roots, options, progress=progress, cancel=cancel, command=command)
     except KeyboardInterrupt:
         cancel.cancel()
         raise

@@ -1,5 +1,43 @@
-"""Executors that turn file references into fingerprints: local processes (default)."""
+"""Executors that turn file references into fingerprints: local processes (default) and Dask."""
 
-from picdup.engine.local import fingerprint_all
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from picdup.engine.local import fingerprint_all as fingerprint_all_local
+from picdup.model import FileRef, Fingerprint
+from picdup.progress import CancelToken, Progress
 
 __all__ = ["fingerprint_all"]
+
+
+def fingerprint_all(
+    refs: Sequence[FileRef],
+    *,
+    jobs: int,
+    max_pixels: int,
+    decode: bool = True,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+) -> list[Fingerprint]:
+    """Fingerprint every ref, in input order, on the chosen ``engine`` (``local`` or ``dask``).
+
+    Both engines run the same per-file function, so their results are identical.
+    """
+    if engine == "dask":
+        from picdup.engine.dask import fingerprint_all_dask
+
+        return fingerprint_all_dask(
+            refs,
+            scheduler=scheduler,
+            workers=jobs,
+            max_pixels=max_pixels,
+            decode=decode,
+            progress=progress,
+            cancel=cancel,
+        )
+    return fingerprint_all_local(
+        refs, jobs=jobs, max_pixels=max_pixels, decode=decode, progress=progress, cancel=cancel
+    )

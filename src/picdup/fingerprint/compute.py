@@ -18,6 +18,7 @@ from picdup.fingerprint.hashes import (
     thumbnail,
 )
 from picdup.model import FileRef, Fingerprint
+from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
 
 __all__ = ["ALGORITHM_VERSION", "SKIPPED", "content_digest", "fingerprint_file", "pixel_digest"]
@@ -41,6 +42,8 @@ def _read(ref: FileRef) -> tuple[bytes, str | None]:
 
     The head is sniffed first, so a video or document with any name is never read in full.
     """
+    if is_url(ref.path):
+        return read_url(ref.path)
     # O_NONBLOCK and the fstat check: a path that became a FIFO or device after the walk must
     # not block the scan or stream endless bytes.
     fd = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -77,7 +80,7 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         return Fingerprint(ref, "", error=f"cannot read: {exc.strerror or exc}")
     if len(data) != ref.size:
         # Changed between the walk and now; record the size that was hashed.
-        ref = FileRef(ref.path, len(data), ref.mtime_ns, ref.root, ref.device, ref.inode)
+        ref = FileRef(ref.path, len(data), ref.mtime_ns, ref.root, ref.device, ref.inode, ref.etag)
     if reason is not None:
         # A file named like an image that is not one is a problem worth reporting; any other
         # non-image (notes.txt, a video) is simply not picdup's business and is only counted.
@@ -115,8 +118,11 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
 
 def pixel_digest(path: str, *, max_pixels: int) -> str:
     """Digest of the fully decoded, orientation-normalised pixels (the evidence for ``pixel``)."""
-    with open(path, "rb") as fh:
-        data = fh.read()
+    if is_url(path):
+        data = read_url_bytes(path)
+    else:
+        with open(path, "rb") as fh:
+            data = fh.read()
     mode, (w, h), raw = decode_full(data, max_pixels=max_pixels)
     hasher = xxhash.xxh3_128()
     hasher.update(f"{mode}:{w}x{h}:".encode())
