@@ -67,6 +67,25 @@ def _fsspec() -> Any:
     return fsspec
 
 
+def _backend_errors() -> tuple[type[BaseException], ...]:
+    """The errors a backend raises for bad credentials or endpoints besides OSError (botocore's
+    and google-auth's are not OSErrors); turned into one-line input errors."""
+    errors: list[type[BaseException]] = [OSError, ValueError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        errors += [BotoCoreError, ClientError]
+    except ImportError:
+        pass
+    try:
+        from google.auth.exceptions import GoogleAuthError
+
+        errors.append(GoogleAuthError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
 def _protocol(url: str) -> str:
     return re.split(r"://|::", url, maxsplit=1)[0].lower()
 
@@ -138,7 +157,7 @@ def _check_remote_root(root: str) -> None:
         found = fs.exists(path) if path else True
         if not path:
             fs.ls("")  # an archive's root: opening it checks that it is an archive at all
-    except (OSError, ValueError) as exc:
+    except _backend_errors() as exc:
         raise InputError(f"cannot list {root}: {exc}") from exc
     if not found:
         raise InputError(f"no such file or folder: {root}")
@@ -192,7 +211,7 @@ def walk_remote(
         fs, base = url_filesystem(root)
         try:
             listing: dict[str, dict[str, Any]] = fs.find(base, detail=True)
-        except (OSError, ValueError) as exc:
+        except _backend_errors() as exc:
             result.errors.append(FileError(root, f"cannot list: {exc}"))
             continue
         prefix = base.rstrip("/")
@@ -302,17 +321,28 @@ def read_url(url: str) -> tuple[bytes, str | None]:
     whole object: one request per image.
     """
     fs, path = url_filesystem(url)
-    with fs.open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES)
-        kind, reason = sniff(head)
-        if kind is None:
-            return head, reason
-        rest: bytes = fh.read()
-        return head + rest, None
+    try:
+        with fs.open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+            kind, reason = sniff(head)
+            if kind is None:
+                return head, reason
+            rest: bytes = fh.read()
+            return head + rest, None
+    except FileNotFoundError:
+        raise
+    except _backend_errors() as exc:
+        # One bad object is recorded like an unreadable local file, never fatal.
+        raise OSError(0, str(exc)) from exc
 
 
 def read_url_bytes(url: str) -> bytes:
     """All of the object's bytes."""
     fs, path = url_filesystem(url)
-    data: bytes = fs.cat_file(path)
+    try:
+        data: bytes = fs.cat_file(path)
+    except FileNotFoundError:
+        raise
+    except _backend_errors() as exc:
+        raise OSError(0, str(exc)) from exc
     return data
