@@ -73,9 +73,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from picdup.cli import scan
+    from picdup.cli import archive, scan
 
     cli.add_command(scan.scan)
+    cli.add_command(archive.archive)
 
 
 _register()

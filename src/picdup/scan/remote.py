@@ -210,6 +210,8 @@ def walk_remote(
             cancel.check()
         fs, base = url_filesystem(root)
         try:
+            # fsspec caches listings per process; a long-lived process must see today's files.
+            fs.invalidate_cache()
             listing: dict[str, dict[str, Any]] = fs.find(base, detail=True)
         except _backend_errors() as exc:
             result.errors.append(FileError(root, f"cannot list: {exc}"))
