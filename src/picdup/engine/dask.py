@@ -69,7 +69,8 @@ def _connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         )
         return Client(cluster), cluster
     try:
-        return Client(scheduler, timeout="20s"), None
+        # The connect timeout is dask's own setting (distributed.comm.timeouts.connect).
+        return Client(scheduler), None
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
 
