@@ -357,6 +357,8 @@ class ArchiveIndex:
         start, end = int(offsets[k]), int(offsets[k + 1])
         if start < 0:
             return None
+        if end < 0:  # the next string is missing: its offset is stored as -1 - offset
+            end = -1 - end
         return bytes(self._blobs[name][start:end]).decode("utf-8", "surrogateescape")
 
     def path_of(self, k: int) -> str:
