@@ -6,6 +6,7 @@ endpoint through ``AWS_ENDPOINT_URL``, the way a user points picdup at MinIO or 
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import uuid
@@ -50,32 +51,34 @@ class S3:
         return name
 
 
+_SHARED: list[S3] = []
+
+
 @contextmanager
 def s3_server() -> Iterator[S3]:
-    """Start moto's threaded S3 server on a free loopback port, with the environment set."""
+    """moto's threaded S3 server on a free loopback port, with the environment set.
+
+    One server serves the whole test session (started by the first module that asks, stopped at
+    exit): fsspec keeps one filesystem per set of options for the life of a process, so a
+    second server on another port would not be seen by code that already listed the first.
+    """
     pytest.importorskip("s3fs")
     server_mod = pytest.importorskip("moto.server")
-    port = _free_port()
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint,
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield S3(endpoint, env)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        server.stop()
+    if not _SHARED:
+        port = _free_port()
+        server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        atexit.register(server.stop)
+        endpoint = f"http://127.0.0.1:{port}"
+        env = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+        }
+        os.environ.update(env)
+        _SHARED.append(S3(endpoint, env))
+    yield _SHARED[0]
 
 
 def upload_tree(s3: S3, local: Path, bucket: str, prefix: str) -> str:
