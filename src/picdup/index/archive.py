@@ -79,6 +79,8 @@ _ARRAYS = (
     "digest_order",
     "digest_sorted",
 )
+# Rows of thumbnails copied at once while writing an index (64 Ki rows: 256 MiB).
+_COPY_ROWS = 1 << 16
 # Candidate entries expanded at once during a query: keeps memory flat for large queries.
 _QUERY_BLOCK = 1 << 21
 
@@ -111,9 +113,12 @@ class ArchiveArrays:
     def __len__(self) -> int:
         return len(self.phash)
 
-    def take(self, keep: np.ndarray) -> ArchiveArrays:
-        """The entries selected by the index array or mask ``keep``."""
+    def take(self, keep: np.ndarray, *, with_thumbs: bool = True) -> ArchiveArrays:
+        """The entries selected by the index array or mask ``keep`` (thumbnails and colours
+        left empty without ``with_thumbs``)."""
         idx = np.flatnonzero(keep) if keep.dtype == bool else keep
+        thumbs = self.thumbs[idx] if with_thumbs else np.zeros((0, _THUMB_BYTES), np.uint8)
+        colours = self.colours[idx] if with_thumbs else np.zeros((0, _COLOUR_BYTES), np.uint8)
         return ArchiveArrays(
             self.phash[idx],
             self.dhash[idx],
@@ -122,8 +127,8 @@ class ArchiveArrays:
             self.mtime_ns[idx],
             self.dims[idx],
             self.format[idx],
-            self.thumbs[idx],
-            self.colours[idx],
+            thumbs,
+            colours,
             self.root[idx],
             [self.paths[k] for k in idx],
             [self.etags[k] for k in idx],
@@ -259,7 +264,17 @@ def _write_arrays(
 
     # Entries sorted by pHash: near copies sit together, so a query's reads are local.
     order = np.argsort(arrays.phash, kind="stable")
-    a = arrays.take(order)
+    # The thumbnails (4 KiB an entry) are copied in slices, never all at once: memory stays
+    # flat whatever the archive's size, and the source may itself be memory-mapped.
+    for name, rows in (("thumbs", arrays.thumbs), ("colours", arrays.colours)):
+        out = np.lib.format.open_memmap(
+            os.path.join(folder, name + ".npy"), mode="w+", dtype=np.uint8, shape=rows.shape
+        )
+        for lo in range(0, len(order), _COPY_ROWS):
+            out[lo : lo + _COPY_ROWS] = rows[order[lo : lo + _COPY_ROWS]]
+        out.flush()
+        del out
+    a = arrays.take(order, with_thumbs=False)
     save("phash", a.phash)
     save("dhash", a.dhash)
     save("digest", a.digest)
@@ -267,8 +282,6 @@ def _write_arrays(
     save("mtime_ns", a.mtime_ns)
     save("dims", a.dims)
     save("format", a.format)
-    save("thumbs", a.thumbs)
-    save("colours", a.colours)
     save("root", a.root)
     for name, strings in (("paths", a.paths), ("etags", a.etags)):
         blob, offsets = _blob(strings)
