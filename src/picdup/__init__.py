@@ -6,9 +6,13 @@ The public API::
     report = picdup.find_duplicates(["~/Pictures"], mode="near")
     picdup.write_report(report, "report.json")
     again = picdup.load_report("report.json")
+    p = picdup.plan("report.json", action="trash", keep="resolution,oldest")
+    print(p.describe())                 # the dry run
+    result = picdup.apply(p)            # journaled; picdup.undo(result.journal) puts it back
 """
 
 from picdup._version import __version__
+from picdup.act import ApplyResult, Plan, UndoResult, apply, plan, undo
 from picdup.errors import (
     ActionError,
     CacheError,
@@ -27,6 +31,7 @@ from picdup.report import load_report, write_report
 
 __all__ = [
     "ActionError",
+    "ApplyResult",
     "Bounds",
     "CacheError",
     "CancelToken",
@@ -40,13 +45,18 @@ __all__ = [
     "MatchClass",
     "Member",
     "PicdupError",
+    "Plan",
     "Progress",
     "Report",
     "ReportError",
     "ScanOptions",
     "Stats",
+    "UndoResult",
     "__version__",
+    "apply",
     "find_duplicates",
     "load_report",
+    "plan",
+    "undo",
     "write_report",
 ]

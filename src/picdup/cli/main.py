@@ -73,9 +73,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from picdup.cli import archive, scan
+    from picdup.cli import apply, archive, scan, undo
 
     cli.add_command(scan.scan)
+    cli.add_command(apply.apply_command)
+    cli.add_command(undo.undo_command)
     cli.add_command(archive.archive)
 
 
