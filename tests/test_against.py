@@ -213,3 +213,19 @@ def test_index_of_another_algorithm_version_is_refused(tmp_path: Path) -> None:
     (path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ConfigError, match="another picdup version"):
         ArchiveIndex(str(path))
+
+
+def test_apply_never_touches_the_archive(
+    trees: tuple[Path, Path], tmp_path: Path, run_cli: RunCli
+) -> None:
+    archive, new = trees
+    env = {"PICDUP_CACHE_DIR": str(tmp_path / "cache")}
+    archived = {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()}
+    done = run_cli("scan", str(new), "--against", str(archive), "-j1", "-o", "r.json", env=env)
+    assert done.returncode == 1, done.stderr
+    # "newest" would pick the NEW copy as keeper; archived members stay keepers whatever the
+    # policy, so the NEW copies are what is removed and the archive is left byte for byte.
+    done = run_cli("apply", "r.json", "--action", "delete", "--keep", "newest", "--yes", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()} == archived
+    assert sorted(p.name for p in new.iterdir()) == ["IMG_10.jpg", "IMG_10b.jpg"]
