@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import imagegen
 import picdup
 from act_tree import make_tree, scan, snapshot
 from picdup.act import Plan
@@ -351,3 +352,55 @@ def test_organize_into_an_organized_folder_goes_on_numbering(
         "00004_2.jpg",
         "00004_3.jpg",
     ]
+
+
+class _Counting:
+    """A progress sink that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, int | None]] = []
+        self.steps = 0
+        self.finished = False
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.phases.append((name, total))
+
+    def advance(self, steps: int = 1) -> None:
+        self.steps += steps
+
+    def done(self) -> None:
+        self.finished = True
+
+
+def test_progress_and_cancel(tree: tuple[Path, dict[str, Path], Path], tmp_path: Path) -> None:
+    root, _, report = tree
+    before = snapshot(root)
+    p = picdup.plan(report, action="quarantine", to=tmp_path / "q")
+    token = picdup.CancelToken()
+    token.cancel()
+    journal = tmp_path / "j.jsonl"
+    stopped = picdup.apply(p, journal=journal, cancel=token)
+    assert stopped.stopped == "cancelled" and not stopped.done
+    assert snapshot(root) == before
+    sink = _Counting()
+    finished = picdup.apply(p, journal=journal, progress=sink)  # resumes the same journal
+    assert finished.ok and len(finished.done) == len(p.steps)
+    assert sink.phases == [("apply", len(p.steps))] and sink.steps == len(p.steps)
+    assert sink.finished
+
+
+def test_names_that_are_not_utf8_survive_the_journal(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    imagegen.save(imagegen.photo(5, 160, 120), root / "a.jpg")
+    odd = os.fsdecode(b"caf\xe9 copy.jpg")  # Latin-1 name: a lone surrogate in Python
+    shutil.copyfile(root / "a.jpg", root / odd)
+    report = tmp_path / "r.json"
+    scan(root, report)
+    before = snapshot(root)
+    p = picdup.plan(report, action="quarantine", to=tmp_path / "q", keep="shortest-path")
+    assert [s.path for s in p.steps] == [str(root / odd)]
+    result = picdup.apply(p)
+    assert result.ok and (tmp_path / "q" / odd).is_file()
+    assert picdup.undo(result.journal).ok
+    assert snapshot(root) == before

@@ -22,6 +22,7 @@ from picdup.act.restore import UndoResult
 from picdup.act.restore import undo as _undo
 from picdup.decisions import Decisions
 from picdup.model import Report
+from picdup.progress import CancelToken, Progress
 
 __all__ = [
     "ACTIONS",
@@ -72,9 +73,15 @@ def plan(
     )
 
 
-def apply(plan: Plan, *, journal: str | os.PathLike[str] | None = None) -> ApplyResult:
+def apply(
+    plan: Plan,
+    *,
+    journal: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> ApplyResult:
     """Run ``plan`` with a journal; see :func:`picdup.act.execute.apply`."""
-    return _apply(plan, journal=journal)
+    return _apply(plan, journal=journal, progress=progress, cancel=cancel)
 
 
 def undo(journal: str | os.PathLike[str]) -> UndoResult:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from picdup.act.fileops import FileOps
-from picdup.act.policy import DEFAULT_KEEP, POLICIES, check_keep, rank_members, under
+from picdup.act.policy import DEFAULT_KEEP, check_keep, rank_members, under
 from picdup.act.remote import default_ops
 from picdup.decisions import Decisions, decisions_path, load_decisions
 from picdup.errors import ConfigError, ReportError
@@ -588,7 +588,3 @@ def _single_images(report: Report, in_groups: set[str], ops: FileOps) -> list[tu
         if kind is not None:
             out.append((ref.path, ref.size, ref.mtime_ns))
     return out
-
-
-def policy_help() -> str:
-    return "; ".join(f"{k}: {v}" for k, v in POLICIES.items())

@@ -24,6 +24,7 @@ from picdup.act.fileops import FileOps, TrashEntry, partial_name
 from picdup.act.journal import Journal, read_journal
 from picdup.act.remote import default_ops
 from picdup.errors import ActionError, InputError
+from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan.remote import is_url
 
 __all__ = [
@@ -106,6 +107,8 @@ def apply(
     plan: Plan,
     *,
     journal: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
     ops: FileOps | None = None,
 ) -> ApplyResult:
     """Run ``plan``, journaling every step; resume when ``journal`` is this plan's journal.
@@ -122,6 +125,9 @@ def apply(
     journal belongs to another plan or cannot be written; an action the filesystem cannot do
     at all (reflink on ext4) stops the run and is reported in ``stopped``.
 
+    ``progress`` gets one phase (``apply``) advanced per step; setting ``cancel`` stops the
+    run between two steps (``stopped == "cancelled"``), with a journal to resume or undo.
+
     Performance: one ``stat`` per file and keeper, a digest read where the plan asks for it,
     two fsyncs of the journal per step; moves are renames within a device.
     """
@@ -131,13 +137,19 @@ def apply(
         header, _ = read_journal(path)
         if header.get("plan") != plan.to_dict():
             raise ActionError(f"the journal {path} belongs to another plan; choose a new file")
-        return resume(path, ops=ops)
+        return resume(path, progress=progress, cancel=cancel, ops=ops)
     path = path or default_journal_path(plan)
     with Journal.create(path, plan.to_dict()) as jr:
-        return _run(plan, jr, {}, {}, ops)
+        return _run(plan, jr, {}, {}, ops, progress, cancel)
 
 
-def resume(journal: str | os.PathLike[str], *, ops: FileOps | None = None) -> ApplyResult:
+def resume(
+    journal: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    ops: FileOps | None = None,
+) -> ApplyResult:
     """Finish an interrupted apply from its journal alone (the plan is in the header).
 
     A step that had begun when the run was killed is looked at on disk: finished if it got
@@ -152,7 +164,7 @@ def resume(journal: str | os.PathLike[str], *, ops: FileOps | None = None) -> Ap
     outcomes, begun = _outcomes(records)
     with Journal.append(path) as jr:
         jr.write({"type": "resume", "pid": os.getpid()})
-        return _run(plan, jr, outcomes, begun, ops)
+        return _run(plan, jr, outcomes, begun, ops, progress, cancel)
 
 
 def _outcomes(
@@ -237,6 +249,21 @@ def _check_file(path: str, size: int, mtime_ns: int, digest: str, ops: FileOps) 
     return ""
 
 
+def _settle(
+    step: Step, begin: dict[str, Any], dest: str, ops: FileOps
+) -> tuple[str, TrashEntry | None]:
+    """:func:`observe`, with a half-finished cross-device move finished (or rolled back when
+    the copy does not match its source)."""
+    state, entry = observe(step, begin, ops)
+    if state == "both":
+        if ops.digest(dest) == ops.digest(step.path):
+            ops.remove(step.path)
+            return "after", None
+        ops.remove(dest)
+        return "before", None
+    return state, entry
+
+
 def _delay(part: float) -> None:
     text = os.environ.get(STEP_DELAY_ENV)
     if text:
@@ -249,6 +276,25 @@ def _run(
     outcomes: dict[int, dict[str, Any]],
     begun: dict[int, dict[str, Any]],
     ops: FileOps,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> ApplyResult:
+    sink = progress or NullProgress()
+    try:
+        sink.phase("apply", len(plan.steps))
+        return _run_steps(plan, jr, outcomes, begun, ops, sink, cancel)
+    finally:
+        sink.done()
+
+
+def _run_steps(
+    plan: Plan,
+    jr: Journal,
+    outcomes: dict[int, dict[str, Any]],
+    begun: dict[int, dict[str, Any]],
+    ops: FileOps,
+    sink: Progress,
+    cancel: CancelToken | None,
 ) -> ApplyResult:
     steps = plan.steps
     group_of: dict[int, GroupPlan] = {g.id: g for g in plan.groups}
@@ -256,21 +302,23 @@ def _run(
     results: list[StepResult] = []
     stopped = ""
     for index, step in enumerate(steps):
+        sink.advance(1)
         if index in outcomes:
             results.append(_from_record(index, step, outcomes[index]))
             continue
+        if not stopped and cancel is not None and cancel.cancelled:
+            stopped = "cancelled"
         if stopped:
             break
         if index in begun:
-            state, entry = observe(step, begun[index], ops)
             dest = str(begun[index].get("dest") or "")
-            if state == "both":
-                if ops.digest(dest) == ops.digest(step.path):
-                    ops.remove(step.path)
-                    state = "after"
-                else:
-                    ops.remove(dest)
-                    state = "before"
+            try:
+                state, entry = _settle(step, begun[index], dest, ops)
+            except OSError as exc:
+                msg = f"interrupted, and cannot be looked at now: {exc.strerror or exc}"
+                jr.write({"type": "fail", "step": index, "error": msg})
+                results.append(StepResult(index, step.op, step.path, "failed", "", msg))
+                continue
             if state == "after":
                 extra = {"trash": [entry.file, entry.info]} if entry else {}
                 jr.write({"type": "done", "step": index, "dest": dest, "recovered": True, **extra})

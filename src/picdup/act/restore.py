@@ -75,7 +75,11 @@ def undo(journal: str | os.PathLike[str], *, ops: FileOps | None = None) -> Undo
             entry = TrashEntry(*rec["trash"]) if rec.get("trash") else None
             todo.append((index, {**begin, **rec}, "after", entry))
         else:
-            state, entry = observe(step, begin, ops)
+            try:
+                state, entry = observe(step, begin, ops)
+            except OSError as exc:
+                failed.append((step.path, f"cannot be looked at: {exc.strerror or exc}"))
+                continue
             todo.append((index, begin, state, entry))
     with Journal.append(path) as jr:
         jr.write({"type": "undo-begin", "pid": os.getpid()})

@@ -6,10 +6,12 @@ import json
 import sys
 
 import click
+from rich.console import Console
 
 from picdup.act import ACTIONS, DEFAULT_KEEP, POLICIES, ApplyResult, apply, plan, resume
 from picdup.act.execute import check_journal_path, default_journal_path
 from picdup.cli.main import EXIT_ACTION, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, handle_errors
+from picdup.cli.progress import RichProgress
 
 __all__ = ["apply_command", "print_result"]
 
@@ -171,8 +173,9 @@ def apply_command(
         if not _confirm(interactive, question):
             sys.exit(EXIT_ERROR)
     journal = journal or default_journal_path(the_plan)
+    progress = RichProgress(Console(stderr=True)) if interactive else None
     try:
-        result = apply(the_plan, journal=journal)
+        result = apply(the_plan, journal=journal, progress=progress)
     except KeyboardInterrupt:
         click.echo(
             f"picdup: interrupted; finish with: picdup apply --resume {journal} --yes, "
