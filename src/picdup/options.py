@@ -64,6 +64,8 @@ class ScanOptions:
     on its own. ``jobs`` is the number of worker processes (default: all cores). ``engine`` is
     where fingerprints are computed: ``local`` processes or ``dask`` (on the cluster whose
     scheduler is at ``scheduler``, else on a LocalCluster of ``jobs`` workers).
+    ``use_cache`` reads and writes the fingerprint cache at ``cache_path`` (default: the file
+    in the user cache folder, or ``$PICDUP_CACHE_DIR``); none of these changes what is found.
     """
 
     mode: str = "near"
@@ -75,6 +77,8 @@ class ScanOptions:
     max_pixels: int = 300_000_000
     engine: str = "local"
     scheduler: str | None = None
+    use_cache: bool = True
+    cache_path: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -87,15 +91,17 @@ class ScanOptions:
             raise ConfigError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
         if self.scheduler is not None and self.engine != "dask":
             raise ConfigError("--scheduler only applies to --engine dask")
+        if self.cache_path is not None and os.path.isdir(self.cache_path):
+            raise ConfigError(f"--cache must be a file, not a folder: {self.cache_path}")
 
     @property
     def loosest(self) -> MatchClass:
         return MatchClass(self.mode)
 
     def to_dict(self) -> dict[str, Any]:
-        """The options as recorded in the report (where the work ran is left out: jobs, engine
-        and scheduler never change results)."""
+        """The options as recorded in the report (where and how the work ran is left out: jobs,
+        engine, scheduler and cache never change results)."""
         out = asdict(self)
-        for key in ("jobs", "engine", "scheduler"):
-            out.pop(key)
+        for name in ("jobs", "engine", "scheduler", "use_cache", "cache_path"):
+            out.pop(name)
         return out

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -15,10 +16,11 @@ from datetime import datetime, timezone
 import numpy as np
 
 from picdup._version import __version__
+from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
 from picdup.cache.paths import default_cache_dir
-from picdup.engine import fingerprint_all
-from picdup.errors import ConfigError, DecodeError
-from picdup.fingerprint import SKIPPED, pixel_digest
+from picdup.engine import fingerprint_all, pixel_digest_all
+from picdup.errors import ConfigError
+from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters
 from picdup.index import pairs_within
 from picdup.index.archive import (
@@ -48,6 +50,7 @@ from picdup.verify import ThumbStack, verify_pairs
 __all__ = [
     "archive_index_path",
     "find_duplicates",
+    "fingerprint_files",
     "match_against",
     "run_against",
     "run_scan",
@@ -82,9 +85,10 @@ def find_duplicates(
     read; :class:`~picdup.errors.Cancelled` when ``cancel`` is set. A bad file never raises.
 
     Performance: each file is read once and decoded once at reduced size, in ``jobs`` worker
-    processes; candidate pairs come from a multi-index Hamming search (about linear in the
-    number of images), and only candidates are compared pixel by pixel. Memory is linear in the
-    number of images (4 KiB of thumbnail each).
+    processes, and its fingerprint is cached (SQLite, keyed by path, size, mtime and the
+    algorithm), so a rescan of an unchanged tree only stats files; candidate pairs come from a
+    multi-index Hamming search (about linear in the number of images), and only candidates are
+    compared pixel by pixel. Memory is linear in the number of images (4 KiB of thumbnail each).
 
     Algorithm:
       1. walk the roots (no symlinks followed, hidden files skipped, special files never opened);
@@ -125,16 +129,7 @@ def run_scan(
         )
         exact_only = options.mode == "exact"
         refs = group_by_size(walked.files) if exact_only else walked.files
-        fps = fingerprint_all(
-            refs,
-            jobs=options.jobs,
-            max_pixels=options.max_pixels,
-            decode=not exact_only,
-            progress=sink,
-            cancel=cancel,
-            engine=options.engine,
-            scheduler=options.scheduler,
-        )
+        fps = fingerprint_files(refs, options, decode=not exact_only, progress=sink, cancel=cancel)
         good, errors, skipped = split_results(fps)
         errors = [*walked.errors, *errors]
         skipped.update(walked.skipped)
@@ -174,6 +169,53 @@ def _check_engine(options: ScanOptions) -> None:
         from picdup.engine.dask import check_dask
 
         check_dask()
+
+
+def fingerprint_files(
+    refs: Sequence[FileRef],
+    options: ScanOptions,
+    *,
+    decode: bool,
+    progress: Progress,
+    cancel: CancelToken | None,
+) -> list[Fingerprint]:
+    """Fingerprints of ``refs``: from the cache where the file and the algorithm are unchanged,
+    computed by the workers for the rest and streamed into the cache as they arrive.
+
+    A rescan of an unchanged tree therefore only stats files; an interrupted scan keeps every
+    batch already written, and the next run computes only what is left.
+    """
+    if not options.use_cache:
+        return fingerprint_all(
+            refs,
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            decode=decode,
+            progress=progress,
+            cancel=cancel,
+            engine=options.engine,
+            scheduler=options.scheduler,
+        )
+    key = algorithm_key(max_pixels=options.max_pixels, decode=decode)
+    # A full fingerprint also answers exact mode (it has the digest and the header facts).
+    keys = [key] if decode else [key, algorithm_key(max_pixels=options.max_pixels, decode=True)]
+    with FingerprintCache(options.cache_path or default_cache_path()) as cache:
+        progress.phase("cache", None)
+        hits, misses = cache.lookup(refs, keys)
+        if cancel is not None:
+            cancel.check()
+        computed = fingerprint_all(
+            misses,
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            decode=decode,
+            progress=progress,
+            cancel=cancel,
+            on_result=lambda fp: cache.add(fp, key),
+            engine=options.engine,
+            scheduler=options.scheduler,
+        )
+    return hits + computed
 
 
 def group_by_size(refs: Sequence[FileRef]) -> list[FileRef]:
@@ -261,21 +303,54 @@ def candidate_matches(
     """pHash candidates from the index, confirmed and classified on pixels."""
     hashes = np.fromiter((fp.phash for fp in reps), dtype=np.uint64, count=len(reps))
     radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.radius
-    i, j, d = pairs_within(hashes, radius)
+    i, j, d = pairs_within(hashes, radius, threads=options.jobs)
     if cancel is not None:
         cancel.check()
-    digests: dict[int, str | None] = {}
-
-    def lazy_pixel_digest(k: int) -> str | None:
-        if k not in digests:
-            try:
-                digests[k] = pixel_digest(reps[k].ref.path, max_pixels=options.max_pixels)
-            except (OSError, DecodeError):
-                digests[k] = None
-        return digests[k]
-
     stack = ThumbStack.of(reps)
-    return verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest)
+    # First pass: only learn which files need a pixel digest (a full decode each), so they can
+    # be decoded on every core at once, or read from the cache, instead of one by one.
+    wanted: set[int] = set()
+
+    def record(k: int) -> str | None:
+        wanted.add(k)
+        return None
+
+    verify_pairs(reps, stack, i, j, d, options.bounds, options.loosest, record)
+    digests = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel)
+    by_index = {k: digests.get(reps[k].ref.path) for k in wanted}
+    return verify_pairs(
+        reps, stack, i, j, d, options.bounds, options.loosest, lambda k: by_index.get(k)
+    )
+
+
+def pixel_digests(
+    refs: Sequence[FileRef], options: ScanOptions, cancel: CancelToken | None
+) -> dict[str, str]:
+    """Pixel digests of ``refs`` by path (files that cannot be decoded are left out): from the
+    cache where the file is unchanged, else decoded in full on ``jobs`` cores and cached."""
+    if not refs:
+        return {}
+    found: dict[str, str] = {}
+    todo = list(refs)
+    cache = (
+        FingerprintCache(options.cache_path or default_cache_path()) if options.use_cache else None
+    )
+    key = pixel_key(max_pixels=options.max_pixels)
+    try:
+        if cache is not None:
+            found = cache.pixel_digests(refs, key)
+            todo = [r for r in refs if r.path not in found]
+        computed = pixel_digest_all(
+            [r.path for r in todo], jobs=options.jobs, max_pixels=options.max_pixels, cancel=cancel
+        )
+        fresh = [(r, dg) for r, dg in zip(todo, computed, strict=True) if dg is not None]
+        found.update((r.path, dg) for r, dg in fresh)
+        if cache is not None:
+            cache.add_pixel_digests(fresh, key)
+    finally:
+        if cache is not None:
+            cache.close()
+    return found
 
 
 def _iso(mtime_ns: int) -> str:
@@ -396,6 +471,9 @@ def update_archive(
     sink = progress or NullProgress()
     _check_engine(options)
     roots = resolve_all_roots(paths)
+    if index_path is None and not options.use_cache:
+        # --no-cache: nothing is kept between runs; the index lives as long as this process.
+        index_path = os.path.join(tempfile.mkdtemp(prefix="picdup-archive-"), "a" + ARCHIVE_SUFFIX)
     target = index_path or archive_index_path(roots, options)
     decoded = options.mode != "exact"
     sink.phase("walk archive", None)
@@ -446,16 +524,7 @@ def update_archive(
     if unchanged and old is not None:
         sink.done()
         return old, []
-    fps = fingerprint_all(
-        to_read,
-        jobs=options.jobs,
-        max_pixels=options.max_pixels,
-        decode=decoded,
-        progress=sink,
-        cancel=cancel,
-        engine=options.engine,
-        scheduler=options.scheduler,
-    )
+    fps = fingerprint_files(to_read, options, decode=decoded, progress=sink, cancel=cancel)
     good, errors, _ = split_results(fps)
     good_paths = {fp.ref.path for fp in good}
     new_rejects = [fp.ref for fp in fps if fp.ref.path not in good_paths]
@@ -546,16 +615,7 @@ def run_against(
             include_hidden=options.include_hidden,
             cancel=cancel,
         )
-        fps = fingerprint_all(
-            walked.files,
-            jobs=options.jobs,
-            max_pixels=options.max_pixels,
-            decode=decoded,
-            progress=sink,
-            cancel=cancel,
-            engine=options.engine,
-            scheduler=options.scheduler,
-        )
+        fps = fingerprint_files(walked.files, options, decode=decoded, progress=sink, cancel=cancel)
         good, new_errors, skipped = split_results(fps)
         errors = [*walked.errors, *new_errors, *errors]
         skipped.update(walked.skipped)
@@ -631,7 +691,7 @@ def match_against(
             if exact
         )
         if options.mode != "exact" and (~same).any():
-            matches.extend(_verify(combined, qi[~same], cj[~same], d[~same], options))
+            matches.extend(_verify(combined, qi[~same], cj[~same], d[~same], options, cancel))
     is_archive = [k >= n_new for k in range(len(combined))]
 
     def rank(k: int) -> tuple[bool, tuple[tuple[int, int, int], str]]:
@@ -663,30 +723,32 @@ def _verify(
     j: np.ndarray,
     d: np.ndarray,
     options: ScanOptions,
+    cancel: CancelToken | None,
 ) -> list[Match]:
-    digests: dict[int, str | None] = {}
-
-    def lazy_pixel_digest(k: int) -> str | None:
-        if k not in digests:
-            try:
-                digests[k] = pixel_digest(fps[k].ref.path, max_pixels=options.max_pixels)
-            except (OSError, DecodeError):
-                digests[k] = None
-        return digests[k]
-
+    """:func:`verify_pairs` on the rows the pairs use, pixel digests gathered in one batch
+    (cached, and decoded on every core) as :func:`candidate_matches` does."""
     rows = np.unique(np.concatenate([i, j]))
     local = {int(k): n for n, k in enumerate(rows)}
     sub = [fps[int(k)] for k in rows]
     li = np.array([local[int(k)] for k in i], dtype=np.int64)
     lj = np.array([local[int(k)] for k in j], dtype=np.int64)
+    stack = ThumbStack.of(sub)
+    wanted: set[int] = set()
+
+    def record(k: int) -> str | None:
+        wanted.add(k)
+        return None
+
+    verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record)
+    digests = pixel_digests([sub[k].ref for k in sorted(wanted)], options, cancel)
     found = verify_pairs(
         sub,
-        ThumbStack.of(sub),
+        stack,
         li,
         lj,
         d,
         options.bounds,
         options.loosest,
-        lambda k: lazy_pixel_digest(int(rows[k])),
+        lambda k: digests.get(sub[k].ref.path),
     )
     return [Match(int(rows[m.a]), int(rows[m.b]), m.cls, m.distance, m.score) for m in found]

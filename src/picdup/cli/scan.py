@@ -8,6 +8,7 @@ import sys
 import click
 from rich.console import Console
 
+from picdup.cli.cache import show_warnings
 from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
 from picdup.cli.progress import RichProgress
 from picdup.model import Report
@@ -66,6 +67,7 @@ Examples:
   picdup scan ~/Pictures -o report.json
   picdup scan stickers/ images/ --separate -o report.json
   picdup scan phone/ --mode exact -o dupes.csv
+  picdup scan ~/Pictures --cache /tmp/pictures.sqlite3 -o report.json
   picdup scan s3://bucket/photos --engine dask -o report.json
   picdup scan incoming/ --against ~/Archive -o new-dupes.json
 \b
@@ -124,6 +126,14 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
     "index made by 'picdup archive build'); repeatable. The archive is never compared with "
     "itself and never touched by apply.",
 )
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Fingerprint cache file [default: see 'picdup cache path'].",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the fingerprint cache.")
 @handle_errors
 def scan(
     roots: tuple[str, ...],
@@ -137,6 +147,8 @@ def scan(
     engine: str,
     scheduler: str | None,
     against: tuple[str, ...],
+    cache_path: str | None,
+    no_cache: bool,
 ) -> None:
     """Find exact, pixel-identical and near-duplicate images under ROOTS.
 
@@ -151,6 +163,8 @@ def scan(
         "include_hidden": include_hidden,
         "engine": engine,
         "scheduler": scheduler,
+        "use_cache": not no_cache,
+        "cache_path": cache_path,
     }
     if jobs is not None:
         kwargs["jobs"] = jobs
@@ -158,6 +172,7 @@ def scan(
     to_stdout = output == "-"
     if output is not None and not to_stdout:
         check_output_path(output)  # fail before any work
+    show_warnings()
     err = Console(stderr=True)
     out = Console(stderr=to_stdout)
     interactive = err.is_terminal and not quiet

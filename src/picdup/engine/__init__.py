@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from picdup.engine.local import fingerprint_all as fingerprint_all_local
+from picdup.engine.local import pixel_digest_all
 from picdup.model import FileRef, Fingerprint
 from picdup.progress import CancelToken, Progress
 
-__all__ = ["fingerprint_all"]
+__all__ = ["fingerprint_all", "pixel_digest_all"]
 
 
 def fingerprint_all(
@@ -19,12 +20,15 @@ def fingerprint_all(
     decode: bool = True,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    on_result: Callable[[Fingerprint], None] | None = None,
     engine: str = "local",
     scheduler: str | None = None,
 ) -> list[Fingerprint]:
     """Fingerprint every ref, in input order, on the chosen ``engine`` (``local`` or ``dask``).
 
-    Both engines run the same per-file function, so their results are identical.
+    Both engines run the same per-file function, so their results are identical; ``on_result``
+    sees each fingerprint as it arrives in this process (the pipeline streams them into the
+    cache), whichever engine computed it.
     """
     if engine == "dask":
         from picdup.engine.dask import fingerprint_all_dask
@@ -37,7 +41,14 @@ def fingerprint_all(
             decode=decode,
             progress=progress,
             cancel=cancel,
+            on_result=on_result,
         )
     return fingerprint_all_local(
-        refs, jobs=jobs, max_pixels=max_pixels, decode=decode, progress=progress, cancel=cancel
+        refs,
+        jobs=jobs,
+        max_pixels=max_pixels,
+        decode=decode,
+        progress=progress,
+        cancel=cancel,
+        on_result=on_result,
     )

@@ -14,7 +14,7 @@ that every worker can reach with its own credentials, and workers need the same 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from picdup.errors import Cancelled, ConfigError
@@ -136,6 +136,7 @@ def fingerprint_all_dask(
     decode: bool = True,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    on_result: Callable[[Fingerprint], None] | None = None,
 ) -> list[Fingerprint]:
     """Fingerprint every ref on Dask; the same contract as the local
     :func:`~picdup.engine.local.fingerprint_all`.
@@ -143,7 +144,8 @@ def fingerprint_all_dask(
     Input: file references (local paths a worker can read, or URLs); ``scheduler`` is a Dask
     scheduler address (``tcp://host:8786``), or ``None`` for a LocalCluster of ``workers``
     single-threaded processes.
-    Output: one fingerprint per ref, in input order.
+    Output: one fingerprint per ref, in input order; ``on_result`` is called in this process
+    with each fingerprint as its batch arrives (so a cancelled run keeps what was cached).
     Errors: see :func:`iter_fingerprints_dask`.
     Performance: the same per-file cost as the local engine, spread over every worker of the
     cluster, plus a LocalCluster's start (a few seconds) when no scheduler is given.
@@ -160,5 +162,8 @@ def fingerprint_all_dask(
         cancel=cancel,
     ):
         out.extend(batch)
+        if on_result is not None:
+            for fp in batch:
+                on_result(fp)
         sink.advance(len(batch))
     return out

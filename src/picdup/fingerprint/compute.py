@@ -9,14 +9,7 @@ import xxhash
 
 from picdup.decode import decode_full, decode_reduced, probe
 from picdup.errors import DecodeError
-from picdup.fingerprint.hashes import (
-    colour_signature,
-    content_box,
-    dhash,
-    grey,
-    phash,
-    thumbnail,
-)
+from picdup.fingerprint.hashes import content_box, content_signatures, grey
 from picdup.model import FileRef, Fingerprint
 from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
@@ -100,17 +93,17 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         return Fingerprint(ref, digest, error=str(exc))
     g = grey(decoded.rgb)
     top, bottom, left, right = content_box(g)
-    content = g[top:bottom, left:right]
+    p_hash, d_hash, thumb, colour = content_signatures(decoded.rgb, g, (top, bottom, left, right))
     rh, rw = g.shape
     info = decoded.info
     return Fingerprint(
         ref,
         digest,
         info,
-        phash=phash(content),
-        dhash=dhash(content),
-        thumb=thumbnail(content),
-        colour=colour_signature(decoded.rgb[top:bottom, left:right]),
+        phash=p_hash,
+        dhash=d_hash,
+        thumb=thumb,
+        colour=colour,
         content_width=max(1, round((right - left) * info.width / rw)),
         content_height=max(1, round((bottom - top) * info.height / rh)),
     )
