@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -473,7 +475,9 @@ def update_archive(
     roots = resolve_all_roots(paths)
     if index_path is None and not options.use_cache:
         # --no-cache: nothing is kept between runs; the index lives as long as this process.
-        index_path = os.path.join(tempfile.mkdtemp(prefix="picdup-archive-"), "a" + ARCHIVE_SUFFIX)
+        folder = tempfile.mkdtemp(prefix="picdup-archive-")
+        atexit.register(shutil.rmtree, folder, True)
+        index_path = os.path.join(folder, "archive" + ARCHIVE_SUFFIX)
     target = index_path or archive_index_path(roots, options)
     decoded = options.mode != "exact"
     sink.phase("walk archive", None)
