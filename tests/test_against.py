@@ -12,6 +12,7 @@ from subprocess import CompletedProcess
 import numpy as np
 import pytest
 
+import picdup
 from imagegen import photo, save, to_bytes
 from picdup.errors import ConfigError
 from picdup.index.archive import ArchiveIndex, arrays_from_fingerprints, write_archive_index
@@ -135,7 +136,7 @@ def test_cli_with_a_built_index_equals_the_roots_form(
 
 def test_exact_mode_finds_only_byte_copies(trees: tuple[Path, Path]) -> None:
     archive, new = trees
-    report = run_against([new], [archive], ScanOptions(mode="exact", jobs=1))
+    report = picdup.find_in_archive([new], [archive], mode="exact", jobs=1)
     assert _pairs(report) == {("p2.jpg", "IMG_2.jpg", "exact")}
 
 

@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
+from picdup.cache import FingerprintCache, algorithm_key
 from picdup.engine import fingerprint_all
 from picdup.engine.dask import batch_size, fingerprint_all_dask
 from picdup.options import ScanOptions
@@ -68,12 +69,25 @@ def test_dask_fingerprints_equal_local_ones(scheduler: str, tree: Path, s3_tree:
     assert sum(fp.ok for fp in on_dask) == 24
 
 
-def test_run_scan_on_dask_equals_local(scheduler: str, tree: Path) -> None:
-    local = run_scan([str(tree)], ScanOptions(jobs=1))
-    dask = run_scan([str(tree)], ScanOptions(jobs=2, engine="dask", scheduler=scheduler))
+def test_run_scan_on_dask_equals_local_and_so_does_the_cache(
+    scheduler: str, tree: Path, tmp_path: Path
+) -> None:
+    local_cache, dask_cache = str(tmp_path / "local.sqlite3"), str(tmp_path / "dask.sqlite3")
+    local = run_scan([str(tree)], ScanOptions(jobs=1, cache_path=local_cache))
+    dask = run_scan(
+        [str(tree)],
+        ScanOptions(jobs=2, engine="dask", scheduler=scheduler, cache_path=dask_cache),
+    )
     assert dask.groups == local.groups
     assert dask.options == local.options
     assert dask.errors == local.errors
+    refs = walk_all([str(tree)]).files
+    key = algorithm_key(max_pixels=ScanOptions().max_pixels, decode=True)
+    with FingerprintCache(local_cache) as a, FingerprintCache(dask_cache) as b:
+        hits_a, misses_a = a.lookup(refs, [key])
+        hits_b, misses_b = b.lookup(refs, [key])
+    assert len(hits_a) == 13 and misses_a == misses_b == []  # 12 images and notes.txt
+    assert sorted(hits_a, key=lambda f: f.ref.path) == sorted(hits_b, key=lambda f: f.ref.path)
 
 
 def test_cli_scan_of_s3_on_a_scheduler(

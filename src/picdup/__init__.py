@@ -25,7 +25,7 @@ from picdup.errors import (
 )
 from picdup.model import FileError, Group, ImageHash, MatchClass, Member, Report, Stats
 from picdup.options import Bounds, ScanOptions
-from picdup.pipeline import find_duplicates
+from picdup.pipeline import find_duplicates, find_in_archive
 from picdup.progress import CancelToken, Progress
 from picdup.report import load_report, write_report
 
@@ -55,6 +55,7 @@ __all__ = [
     "__version__",
     "apply",
     "find_duplicates",
+    "find_in_archive",
     "load_report",
     "plan",
     "undo",

@@ -52,6 +52,7 @@ from picdup.verify import ThumbStack, verify_pairs
 __all__ = [
     "archive_index_path",
     "find_duplicates",
+    "find_in_archive",
     "fingerprint_files",
     "match_against",
     "run_against",
@@ -546,6 +547,30 @@ def update_archive(
     )
     sink.done()
     return ArchiveIndex(target), [*walked.errors, *errors]
+
+
+def find_in_archive(
+    paths: Iterable[str | os.PathLike[str]],
+    archives: Iterable[str | os.PathLike[str]],
+    *,
+    mode: str = "near",
+    jobs: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
+    """Which files under ``paths`` are already in ``archives`` (see :func:`run_against`).
+
+    ``options`` overrides ``mode``, ``jobs``, ``engine`` and ``scheduler`` when given.
+    """
+    if options is None:
+        kwargs: dict[str, object] = {"mode": mode, "engine": engine, "scheduler": scheduler}
+        if jobs is not None:
+            kwargs["jobs"] = jobs
+        options = ScanOptions(**kwargs)  # type: ignore[arg-type]
+    return run_against(paths, archives, options, progress=progress, cancel=cancel)
 
 
 def run_against(
