@@ -251,7 +251,13 @@ def _facts(fs: Any, path: str, info: dict[str, Any]) -> tuple[int, int, str | No
             raise OSError(0, "not a regular file")
         return st.st_size, st.st_mtime_ns, None
     size = int(info.get("size") or info.get("Size") or 0)
-    return size, _mtime_ns(info), _etag(info)
+    mtime_ns = _mtime_ns(info)
+    if "CRC" not in info:
+        # Object stores list times in milliseconds but answer a HEAD in whole seconds; whole
+        # seconds make the listing and the re-check before an action agree (the ETag tells
+        # content apart).
+        mtime_ns -= mtime_ns % 1_000_000_000
+    return size, mtime_ns, _etag(info)
 
 
 def _mtime_ns(info: dict[str, Any]) -> int:
