@@ -15,7 +15,12 @@ import pytest
 import picdup
 from imagegen import photo, save, to_bytes
 from picdup.errors import ConfigError
-from picdup.index.archive import ArchiveIndex, arrays_from_fingerprints, write_archive_index
+from picdup.index.archive import (
+    ArchiveIndex,
+    arrays_from_fingerprints,
+    merge_arrays,
+    write_archive_index,
+)
 from picdup.model import FileRef, Fingerprint, ImageInfo, Report
 from picdup.options import ScanOptions
 from picdup.pipeline import run_against
@@ -230,3 +235,20 @@ def test_apply_never_touches_the_archive(
     assert done.returncode == 0, done.stdout + done.stderr
     assert {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()} == archived
     assert sorted(p.name for p in new.iterdir()) == ["IMG_10.jpg", "IMG_10b.jpg"]
+
+
+def test_an_updated_index_keeps_every_reused_entry_byte_for_byte(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    fps = _fake_fps(rng.integers(0, 2**63, size=3000, dtype=np.uint64))
+    first = tmp_path / "a.pdarchive"
+    write_archive_index(arrays_from_fingerprints(fps[:2000], ["/a"]), str(first), roots=["/a"])
+    old = ArchiveIndex(str(first))
+    # Keep every other old entry (read lazily from the old files), add 1000 new ones.
+    keep = np.arange(0, 2000, 2)
+    merged = merge_arrays([old.entries().take(keep), arrays_from_fingerprints(fps[2000:], ["/a"])])
+    write_archive_index(merged, str(first), roots=["/a"])  # replaces the index it reads from
+    new = ArchiveIndex(str(first))
+    expected = {fp.ref.path: fp for fp in fps[2000:]}
+    expected.update({old.path_of(int(k)): old.fingerprint(int(k)) for k in keep})
+    assert len(new) == len(expected) == 2000
+    assert {new.path_of(k): new.fingerprint(k) for k in range(len(new))} == expected

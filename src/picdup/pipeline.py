@@ -535,8 +535,8 @@ def update_archive(
     new_rejects = [fp.ref for fp in fps if fp.ref.path not in good_paths]
     parts = [arrays_from_fingerprints(good, roots)]
     if old is not None and reuse:
+        # Unchanged entries are read from the old index's files while the new one is written.
         parts.insert(0, old.entries().take(np.asarray(reuse, dtype=np.int64)))
-        old.close()
     os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
     write_archive_index(
         merge_arrays(parts),
@@ -545,6 +545,8 @@ def update_archive(
         decoded=decoded,
         rejects=[*kept_rejects, *new_rejects],
     )
+    if old is not None:
+        old.close()
     sink.done()
     return ArchiveIndex(target), [*walked.errors, *errors]
 

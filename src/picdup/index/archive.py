@@ -92,6 +92,45 @@ def is_archive_index(path: str) -> bool:
     )
 
 
+class RowStack:
+    """Rows of several 2-D arrays, each seen through an index, gathered only when asked.
+
+    An index update keeps most entries of the old index: their thumbnails (4 KiB each) stay in
+    the old, memory-mapped files until the new index is written slice by slice, instead of
+    being copied into memory first (4 GB for a million entries).
+    """
+
+    def __init__(self, parts: Sequence[tuple[Any, np.ndarray | None]], width: int) -> None:
+        self.parts = [(src, idx) for src, idx in parts]
+        sizes = [len(idx) if idx is not None else len(src) for src, idx in self.parts]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+        self.width = width
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.offsets[-1]), self.width
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), self.width), dtype=np.uint8)
+        part_of = np.searchsorted(self.offsets, rows, side="right") - 1
+        for p in np.unique(part_of):
+            sel = part_of == p
+            src, idx = self.parts[int(p)]
+            local = rows[sel] - self.offsets[p]
+            source_rows = idx[local] if idx is not None else local
+            # Reading a memory map in ascending order is much faster than at random.
+            order = np.argsort(source_rows, kind="stable")
+            gathered = np.asarray(src[source_rows[order]])
+            block = np.empty_like(gathered)
+            block[order] = gathered
+            out[sel] = block
+        return out
+
+
 @dataclass
 class ArchiveArrays:
     """The archive's entries as arrays in memory (what is written, or merged before writing)."""
@@ -103,8 +142,8 @@ class ArchiveArrays:
     mtime_ns: np.ndarray
     dims: np.ndarray  # (N, 4) int32
     format: np.ndarray  # uint8, index into formats
-    thumbs: np.ndarray  # (N, 4096) uint8
-    colours: np.ndarray  # (N, 48) uint8
+    thumbs: np.ndarray | RowStack  # (N, 4096) uint8
+    colours: np.ndarray | RowStack  # (N, 48) uint8
     root: np.ndarray  # uint16, index into roots
     paths: list[str]
     etags: list[str | None]
@@ -114,11 +153,12 @@ class ArchiveArrays:
         return len(self.phash)
 
     def take(self, keep: np.ndarray, *, with_thumbs: bool = True) -> ArchiveArrays:
-        """The entries selected by the index array or mask ``keep`` (thumbnails and colours
-        left empty without ``with_thumbs``)."""
-        idx = np.flatnonzero(keep) if keep.dtype == bool else keep
-        thumbs = self.thumbs[idx] if with_thumbs else np.zeros((0, _THUMB_BYTES), np.uint8)
-        colours = self.colours[idx] if with_thumbs else np.zeros((0, _COLOUR_BYTES), np.uint8)
+        """The entries selected by the index array or mask ``keep``. Thumbnails and colours
+        are not copied: they are seen through the index (left empty without ``with_thumbs``)."""
+        idx = np.flatnonzero(keep) if keep.dtype == bool else np.asarray(keep, dtype=np.int64)
+        empty_t: list[tuple[Any, np.ndarray | None]] = []
+        thumbs = RowStack([(self.thumbs, idx)] if with_thumbs else empty_t, _THUMB_BYTES)
+        colours = RowStack([(self.colours, idx)] if with_thumbs else empty_t, _COLOUR_BYTES)
         return ArchiveArrays(
             self.phash[idx],
             self.dhash[idx],
@@ -521,8 +561,8 @@ def merge_arrays(parts: Sequence[ArchiveArrays]) -> ArchiveArrays:
         np.concatenate([p.mtime_ns for p in parts]),
         np.concatenate([p.dims for p in parts]).reshape(-1, 4),
         np.concatenate(remapped).astype(np.uint8),
-        np.concatenate([p.thumbs for p in parts]).reshape(-1, _THUMB_BYTES),
-        np.concatenate([p.colours for p in parts]).reshape(-1, _COLOUR_BYTES),
+        RowStack([(p.thumbs, None) for p in parts], _THUMB_BYTES),
+        RowStack([(p.colours, None) for p in parts], _COLOUR_BYTES),
         np.concatenate([p.root for p in parts]),
         [s for p in parts for s in p.paths],
         [s for p in parts for s in p.etags],
