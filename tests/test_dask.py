@@ -54,7 +54,7 @@ def s3_tree(s3: S3, tree: Path) -> str:
 
 @pytest.mark.parametrize(
     ("files", "workers", "expected"),
-    [(0, 2, 1), (10, 2, 1), (1000, 2, 62), (100_000, 2, 64), (10_000, 64, 19)],
+    [(0, 2, 1), (10, 2, 1), (1000, 2, 31), (100_000, 2, 64), (10_000, 64, 9)],
 )
 def test_batch_size(files: int, workers: int, expected: int) -> None:
     assert batch_size(files, workers) == expected
