@@ -171,3 +171,13 @@ def test_json_to_stdout(tree: Path, run_cli) -> None:
     data = json.loads(res.stdout)
     assert data["stats"]["groups"] == 1
     assert "1 group" in res.stderr
+
+
+def test_report_gets_the_usual_file_mode(tree: Path, run_cli, tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "r.json"
+    run_cli("scan", str(tree), "-o", str(out), "-q")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask

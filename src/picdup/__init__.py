@@ -23,7 +23,7 @@ from picdup.errors import (
     PicdupError,
     ReportError,
 )
-from picdup.model import FileError, Group, ImageHash, MatchClass, Member, Report, Stats
+from picdup.model import Asset, FileError, Group, ImageHash, MatchClass, Member, Report, Stats
 from picdup.options import Bounds, ScanOptions
 from picdup.pipeline import find_duplicates, find_in_archive
 from picdup.progress import CancelToken, Progress
@@ -32,6 +32,7 @@ from picdup.report import load_report, write_report
 __all__ = [
     "ActionError",
     "ApplyResult",
+    "Asset",
     "Bounds",
     "CacheError",
     "CancelToken",

@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "HASH_BITS",
+    "Asset",
     "FileError",
     "FileRef",
     "Fingerprint",
@@ -247,6 +248,19 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class Asset:
+    """Files that together are one photo (``--pairs``): a RAW file and the JPEG the camera wrote
+    beside it, or a Live Photo's still and its video. ``files`` starts with ``primary``, the
+    picture a viewer shows. A group never holds two files of one asset; a member that belongs to
+    an asset stands for all of its files."""
+
+    id: int
+    kind: str
+    primary: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The hand-off between finding and acting (report format version 1, DESIGN.md)."""
 
@@ -259,3 +273,4 @@ class Report:
     created: str = ""
     tool_version: str = ""
     skipped: dict[str, int] = field(default_factory=dict)
+    assets: tuple[Asset, ...] = ()

@@ -61,11 +61,13 @@ class ScanOptions:
     """Everything that decides what ``scan`` finds.
 
     ``mode`` is the loosest class that counts as a duplicate. ``separate`` deduplicates each root
-    on its own. ``jobs`` is the number of worker processes (default: all cores). ``engine`` is
-    where fingerprints are computed: ``local`` processes or ``dask`` (on the cluster whose
-    scheduler is at ``scheduler``, else on a LocalCluster of ``jobs`` workers).
+    on its own. ``jobs`` is the number of worker processes (default: all cores). ``pairs``
+    treats a RAW file and the JPEG beside it, or a Live Photo's still and video, as one asset.
+    ``engine`` is where fingerprints are computed: ``local`` processes or ``dask`` (on the
+    cluster whose scheduler is at ``scheduler``, else on a LocalCluster of ``jobs`` workers).
     ``use_cache`` reads and writes the fingerprint cache at ``cache_path`` (default: the file
-    in the user cache folder, or ``$PICDUP_CACHE_DIR``); none of these changes what is found.
+    in the user cache folder, or ``$PICDUP_CACHE_DIR``); none of these four changes what is
+    found.
     """
 
     mode: str = "near"
@@ -79,6 +81,7 @@ class ScanOptions:
     scheduler: str | None = None
     use_cache: bool = True
     cache_path: str | None = None
+    pairs: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

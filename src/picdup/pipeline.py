@@ -20,6 +20,7 @@ import numpy as np
 from picdup._version import __version__
 from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
 from picdup.cache.paths import default_cache_dir
+from picdup.cache.verdicts import drop_not_duplicates
 from picdup.engine import fingerprint_all, pixel_digest_all
 from picdup.errors import ConfigError
 from picdup.fingerprint import SKIPPED
@@ -34,6 +35,7 @@ from picdup.index.archive import (
     write_archive_index,
 )
 from picdup.model import (
+    Asset,
     FileError,
     FileRef,
     Fingerprint,
@@ -46,6 +48,7 @@ from picdup.model import (
 )
 from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
+from picdup.scan.pairs import find_assets, keep_assets_whole
 from picdup.scan.remote import is_url, resolve_all_roots, walk_all
 from picdup.verify import ThumbStack, verify_pairs
 
@@ -140,6 +143,7 @@ def run_scan(
         groups: list[Group] = []
         for scope_root, scope in scopes(good, roots, options.separate):
             groups.extend(match_scope(scope, options, scope_root, cancel))
+        groups, assets = pair_assets(groups, walked.files, options)
     finally:
         sink.done()
     groups.sort(key=lambda g: (g.root or "", g.keep))
@@ -163,6 +167,7 @@ def run_scan(
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,
         skipped=dict(sorted(skipped.items())),
+        assets=tuple(assets),
     )
 
 
@@ -219,6 +224,16 @@ def fingerprint_files(
             scheduler=options.scheduler,
         )
     return hits + computed
+
+
+def pair_assets(
+    groups: list[Group], files: Sequence[FileRef], options: ScanOptions
+) -> tuple[list[Group], list[Asset]]:
+    """With ``--pairs``: RAW+JPEG and Live Photo files are one asset, never each other's copy."""
+    if not options.pairs:
+        return groups, []
+    assets = find_assets(files)
+    return keep_assets_whole(groups, assets), assets
 
 
 def group_by_size(refs: Sequence[FileRef]) -> list[FileRef]:
@@ -293,6 +308,7 @@ def match_scope(
     if options.mode != "exact" and len(reps) > 1:
         matches = candidate_matches([fps[r] for r in reps], options, cancel)
         matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
+        matches = drop_not_duplicates(fps, matches, mates)  # a person said these differ
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
     stars = star_clusters(matches, lambda k: _rank(fps[k]))

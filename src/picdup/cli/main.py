@@ -80,6 +80,12 @@ def _register() -> None:
     cli.add_command(undo.undo_command)
     cli.add_command(cache.cache)
     cli.add_command(archive.archive)
+    from picdup.cli.review import review
+
+    cli.add_command(review)
+    from picdup.cli.report import report
+
+    cli.add_command(report)
 
 
 _register()

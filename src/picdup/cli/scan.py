@@ -70,6 +70,7 @@ Examples:
   picdup scan ~/Pictures --cache /tmp/pictures.sqlite3 -o report.json
   picdup scan s3://bucket/photos --engine dask -o report.json
   picdup scan incoming/ --against ~/Archive -o new-dupes.json
+  picdup scan DCIM/ --pairs -o report.json
 \b
 Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
 )
@@ -78,7 +79,8 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=str),
-    help="Write the report here: .json (full report) or .csv (one row per file); "
+    help="Write the report here: .json (full report), .csv (one row per file) or .html "
+    "(self-contained page with thumbnails); "
     "'-' writes JSON to standard output.",
 )
 @click.option(
@@ -134,6 +136,12 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
     help="Fingerprint cache file [default: see 'picdup cache path'].",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the fingerprint cache.")
+@click.option(
+    "--pairs",
+    is_flag=True,
+    help="Treat a RAW file and the JPEG beside it with the same name, or a Live Photo's "
+    "HEIC and MOV, as one asset (listed under 'assets'), never as duplicates of each other.",
+)
 @handle_errors
 def scan(
     roots: tuple[str, ...],
@@ -149,6 +157,7 @@ def scan(
     against: tuple[str, ...],
     cache_path: str | None,
     no_cache: bool,
+    pairs: bool,
 ) -> None:
     """Find exact, pixel-identical and near-duplicate images under ROOTS.
 
@@ -165,6 +174,7 @@ def scan(
         "scheduler": scheduler,
         "use_cache": not no_cache,
         "cache_path": cache_path,
+        "pairs": pairs,
     }
     if jobs is not None:
         kwargs["jobs"] = jobs

@@ -1,9 +1,19 @@
-"""Pillow-based decoding with reduced-size decode, EXIF orientation and bomb limits."""
+"""Pillow-based decoding with reduced-size decode, EXIF orientation and bomb limits.
+
+Every raster format picdup reads that is not RAW goes through here: Pillow reads JPEG (also CMYK
+and progressive), PNG, GIF, WebP and AVIF (Pillow ≥ 11), TIFF, BMP, MPO, the PNM family, ICO and
+JPEG 2000; pillow-heif adds HEIC/HEIF and an optional plugin adds JPEG XL (both registered by
+:mod:`picdup.decode.registry`). Callers pass the Pillow format names the sniffed content allows,
+so Pillow never guesses a format from bytes that did not look like it.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+import struct
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,11 +23,11 @@ from picdup.errors import DecodeError
 from picdup.model import ImageInfo
 
 __all__ = [
+    "BACKGROUND",
     "REDUCED_SIZE",
     "Decoded",
     "decode_full",
     "decode_reduced",
-    "heif_available",
     "probe",
 ]
 
@@ -32,20 +42,30 @@ BACKGROUND = (255, 255, 255)
 
 _ORIENTATION_TAG = 0x0112
 
-try:
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    _HEIF = True
-except ImportError:  # optional at run time; the package depends on it, but a broken wheel must not
-    _HEIF = False
+# Everything a broken or hostile file can make Pillow (or a plugin) raise while decoding. Listed,
+# not `Exception`, so a genuine bug in picdup still shows as one.
+DECODE_FAILURES: tuple[type[BaseException], ...] = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    IndexError,
+    TypeError,
+    KeyError,
+    ZeroDivisionError,
+    OverflowError,
+    RuntimeError,  # pillow-heif and the JPEG XL plugin report decoder failures this way
+    struct.error,
+)
 
 # picdup checks the pixel count itself and reports a clear reason; Pillow's own warning is noise.
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
+# Longest side of the reduced decode, in multiples of the short side asked for.
+_MAX_ASPECT = 8
 
-def heif_available() -> bool:
-    return _HEIF
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +76,39 @@ class Decoded:
     rgb: np.ndarray
 
 
-def _open(data: bytes, max_pixels: int) -> Image.Image:
+def _open(data: bytes, max_pixels: int, formats: Sequence[str] | None) -> Image.Image:
     try:
-        im = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # Plugins warn about odd but readable files (bad EXIF, unknown chunks); not an error.
+            warnings.simplefilter("ignore")
+            im = Image.open(io.BytesIO(data), formats=list(formats) if formats else None)
     except Image.DecompressionBombError as exc:
-        raise DecodeError(f"refused: decompression bomb ({exc})") from exc
+        raise DecodeError(_bomb_message(str(exc))) from exc
     except UnidentifiedImageError as exc:
         raise DecodeError("not a readable image (unknown or corrupt header)") from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except DECODE_FAILURES as exc:
         raise DecodeError(f"corrupt image header: {exc}") from exc
-    w, h = im.size
+    except MemoryError as exc:
+        raise DecodeError("corrupt image header: out of memory") from exc
+    check_size(im.size, max_pixels)
+    return im
+
+
+def _bomb_message(pillow_text: str) -> str:
+    """Pillow's own bomb refusal (its limit is global and may be lower than ``max_pixels``),
+    in the same words as :func:`check_size`."""
+    numbers = [int(n) for n in re.findall(r"\d+", pillow_text)]
+    if len(numbers) >= 2:
+        return (
+            f"refused: {numbers[0]:,} pixels is over the limit of {numbers[1]:,} "
+            "(possible decompression bomb)"
+        )
+    return f"refused: possible decompression bomb ({pillow_text})"
+
+
+def check_size(size: tuple[int, int], max_pixels: int) -> None:
+    """Refuse an invalid size, or one over ``max_pixels``, before any pixel is decoded."""
+    w, h = size
     if w <= 0 or h <= 0:
         raise DecodeError(f"invalid image size {w}×{h}")
     if w * h > max_pixels:
@@ -73,35 +116,62 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             f"refused: {w}×{h} = {w * h:,} pixels is over the limit of {max_pixels:,} "
             "(possible decompression bomb)"
         )
-    return im
 
 
 def _orientation(im: Image.Image) -> int:
     try:
-        value = im.getexif().get(_ORIENTATION_TAG, 1)
-    except Exception:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": reported as orientation 1
+            value = im.getexif().get(_ORIENTATION_TAG, 1)
+    except DECODE_FAILURES:  # a corrupt EXIF block does not make the picture unreadable
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _to_rgb(im: Image.Image) -> Image.Image:
+def _displayed_size(im: Image.Image, orientation: int) -> tuple[int, int]:
+    """The size as shown, EXIF orientation applied, read before any pixel is decoded."""
+    w, h = im.size
+    if im.format == "TIFF":
+        # Pillow's TIFF reader applies the orientation itself (and reports the shown size):
+        # go back to the stored size, so the swap below is right with old and new Pillow alike.
+        tags = getattr(im, "tag_v2", {})
+        stored = (tags.get(256), tags.get(257))
+        if all(isinstance(v, int) and v > 0 for v in stored):
+            w, h = stored  # type: ignore[assignment]
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def _frames(im: Image.Image) -> int:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return max(1, int(getattr(im, "n_frames", 1) or 1))
+    except DECODE_FAILURES:  # a broken later frame: the first one is still usable
+        return 1
+
+
+def _wide_to_grey(im: Image.Image) -> Image.Image:
+    """16-bit and 32-bit greyscale to 8-bit, by the top byte of the 16-bit range."""
+    if im.mode == "F":
+        arr = np.asarray(im, dtype=np.float32)
+        arr = np.nan_to_num(arr, nan=0.0, posinf=255.0, neginf=0.0)
+        scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
+        return Image.fromarray((arr * scale).clip(0, 255).astype(np.uint8))
+    arr64 = np.asarray(im).astype(np.int64)
+    if im.mode == "I" and arr64.max(initial=0) <= 255:
+        return Image.fromarray(arr64.clip(0, 255).astype(np.uint8))
+    return Image.fromarray((arr64 >> 8).clip(0, 255).astype(np.uint8))
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
     """Any mode to RGB: alpha composited on BACKGROUND, 16-bit scaled down, CMYK converted."""
     mode = im.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        arr = np.asarray(im).astype(np.uint32)
-        if mode == "I" and arr.max(initial=0) <= 255:
-            grey = arr.astype(np.uint8)
-        else:
-            grey = (arr >> 8).clip(0, 255).astype(np.uint8)
-        return Image.fromarray(grey).convert("RGB")
-    if mode == "F":
-        arr = np.asarray(im, dtype=np.float32)
-        scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
-        return Image.fromarray((arr * scale).clip(0, 255).astype(np.uint8)).convert("RGB")
+    if mode in _WIDE_MODES:
+        return _wide_to_grey(im).convert("RGB")
     if mode == "P" and "transparency" in im.info:
         im = im.convert("RGBA")
         mode = "RGBA"
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if mode in _ALPHA_MODES:
         im = im.convert("RGBA")
         bg = Image.new("RGBA", im.size, (*BACKGROUND, 255))
         return Image.alpha_composite(bg, im).convert("RGB")
@@ -110,77 +180,101 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im
 
 
-def probe(data: bytes, *, max_pixels: int) -> ImageInfo:
+def _reducible(im: Image.Image) -> Image.Image:
+    """A mode ``Image.reduce`` averages correctly: palette and 1-bit images are expanded first
+    (averaging palette indexes would be meaningless), to the smallest mode that holds them."""
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode == "P":
+        return im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in _WIDE_MODES:
+        return _wide_to_grey(im)
+    if im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        return im.convert("RGB")
+    return im
+
+
+def probe(data: bytes, *, max_pixels: int, formats: Sequence[str] | None = None) -> ImageInfo:
     """Header facts only (format, displayed size, orientation, frames), without decoding pixels."""
-    im = _open(data, max_pixels)
-    w, h = im.size
+    im = _open(data, max_pixels, formats)
     orientation = _orientation(im)
-    if orientation in (5, 6, 7, 8):
-        w, h = h, w
-    frames = int(getattr(im, "n_frames", 1) or 1)
-    return ImageInfo(im.format or "unknown", w, h, orientation, frames, im.mode)
+    w, h = _displayed_size(im, orientation)
+    return ImageInfo(im.format or "unknown", w, h, orientation, _frames(im), im.mode)
 
 
-def decode_reduced(data: bytes, *, size: int = REDUCED_SIZE, max_pixels: int) -> Decoded:
+def decode_reduced(
+    data: bytes,
+    *,
+    size: int = REDUCED_SIZE,
+    max_pixels: int,
+    formats: Sequence[str] | None = None,
+) -> Decoded:
     """Decode ``data`` once, at about ``size`` pixels on the short side where the format allows.
 
+    Animated images and multi-page files give their first frame; the frame count is recorded.
     Raises :class:`DecodeError` with a reason for anything that is not a readable image.
     """
-    im = _open(data, max_pixels)
+    im = _open(data, max_pixels, formats)
     fmt = im.format or "unknown"
-    frames = int(getattr(im, "n_frames", 1) or 1)
+    frames = _frames(im)
+    if frames > 1:
+        try:
+            im.seek(0)
+        except DECODE_FAILURES as exc:
+            raise DecodeError(f"cannot decode the first frame: {exc}") from exc
     orientation = _orientation(im)
-    full_w, full_h = im.size
+    full_w, full_h = _displayed_size(im, orientation)
     try:
-        if fmt in ("JPEG", "MPO"):
-            im.draft(im.mode, (size, size))
-        im.load()
-        w, h = im.size
-        factor = min(w, h) // size
-        if factor >= 2 and im.mode not in ("P", "1"):
-            im = im.reduce(factor)
-        elif factor >= 2:
-            im = im.convert("RGBA").reduce(factor)
-        if orientation != 1:
-            im = ImageOps.exif_transpose(im)
-        rgb = np.asarray(_to_rgb(im))
-    except DecodeError:
-        raise
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, KeyError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if fmt in ("JPEG", "MPO"):
+                im.draft(im.mode, (size, size))
+            im.load()
+            mode = im.mode
+            w, h = im.size
+            # Also bounded by the long side, so a thin strip (a 1×50,000,000 "image") is not
+            # carried through every later step at full length.
+            factor = max(min(w, h) // size, max(w, h) // (size * _MAX_ASPECT))
+            if factor >= 2:
+                im = _reducible(im).reduce(factor)
+            if orientation != 1:
+                im = ImageOps.exif_transpose(im)
+            rgb = np.asarray(to_rgb(im))
+    except DECODE_FAILURES as exc:
         raise DecodeError(f"cannot decode: {exc}") from exc
     except MemoryError as exc:
         raise DecodeError("cannot decode: out of memory") from exc
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise DecodeError("cannot decode: no pixel data")
-    if orientation in (5, 6, 7, 8):
-        full_w, full_h = full_h, full_w
-    info = ImageInfo(fmt, full_w, full_h, orientation, frames, im.mode)
+    info = ImageInfo(fmt, full_w, full_h, orientation, frames, mode)
     return Decoded(info, rgb)
 
 
-def decode_full(data: bytes, *, max_pixels: int) -> tuple[str, tuple[int, int], bytes]:
+def decode_full(
+    data: bytes, *, max_pixels: int, formats: Sequence[str] | None = None
+) -> tuple[str, tuple[int, int], bytes]:
     """Decode at full size, orientation applied, for a pixel-equality digest.
 
     Returns ``(mode, size, raw_bytes)`` where mode is RGB, or RGBA when any pixel is not opaque,
     so an opaque PNG and the same pixels as BMP or JPEG-free formats digest equal.
     """
-    im = _open(data, max_pixels)
+    im = _open(data, max_pixels, formats)
     try:
-        im.load()
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-            im.mode == "P" and "transparency" in im.info
-        ):
-            rgba = im.convert("RGBA")
-            alpha = rgba.getchannel("A")
-            if alpha.getextrema() != (255, 255):
-                return "RGBA", rgba.size, rgba.tobytes()
-            im = rgba
-        rgb = (
-            im.convert("RGB")
-            if im.mode not in ("I;16", "I;16L", "I;16B", "I", "F")
-            else _to_rgb(im)
-        )
-        return "RGB", rgb.size, rgb.tobytes()
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, KeyError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if _frames(im) > 1:
+                im.seek(0)
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            if im.mode in _ALPHA_MODES or (im.mode == "P" and "transparency" in im.info):
+                rgba = im.convert("RGBA")
+                alpha = rgba.getchannel("A")
+                if alpha.getextrema() != (255, 255):
+                    return "RGBA", rgba.size, rgba.tobytes()
+                im = rgba
+            rgb = to_rgb(im) if im.mode in _WIDE_MODES else im.convert("RGB")
+            return "RGB", rgb.size, rgb.tobytes()
+    except DECODE_FAILURES as exc:
         raise DecodeError(f"cannot decode: {exc}") from exc
+    except MemoryError as exc:
+        raise DecodeError("cannot decode: out of memory") from exc

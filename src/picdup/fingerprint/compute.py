@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 
@@ -30,25 +31,54 @@ def content_digest(data: bytes) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
-def _read(ref: FileRef) -> tuple[bytes, str | None]:
-    """The file's bytes, or only its head and the reason it is not an image.
+class _Changed(OSError):
+    """The file changed while it was being read: its bytes are not one state of the file."""
+
+
+def _read(ref: FileRef) -> tuple[FileRef, bytes, str | None]:
+    """The file as it is now: its ref (size and mtime from the open file), its bytes, or only
+    its head and the reason it is not an image.
 
     The head is sniffed first, so a video or document with any name is never read in full.
     """
     if is_url(ref.path):
-        return read_url(ref.path)
+        data, reason = read_url(ref.path)
+        if reason is None and len(data) != ref.size:
+            ref = dataclasses.replace(ref, size=len(data))  # rewritten since the listing
+        return ref, data, reason
     # O_NONBLOCK and the fstat check: a path that became a FIFO or device after the walk must
-    # not block the scan or stream endless bytes.
+    # not block the scan or stream endless bytes. O_NOFOLLOW is not used: the walk decided
+    # whether links are followed, and a link it listed is meant to be read.
     fd = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(0, "no longer a regular file")
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise OSError(0, "no longer a regular file (it was replaced during the scan)")
         with os.fdopen(fd, "rb", closefd=False) as fh:
             head = fh.read(HEAD_BYTES)
             kind, reason = sniff(head)
-            if kind is None:
-                return head, reason
-            return head + fh.read(), None
+            data = head if kind is None else head + fh.read()
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
+        kind is not None and len(data) != after.st_size
+    ):
+        raise _Changed(0, "file changed while it was being read")
+    # The walk's size and mtime may be stale: record the state whose bytes were read, so a
+    # later action that re-checks the file compares against what was fingerprinted.
+    fresh = FileRef(ref.path, after.st_size, after.st_mtime_ns, ref.root, ref.device, ref.inode)
+    return fresh, data, reason
+
+
+def _read_regular(path: str) -> bytes:
+    """All bytes of ``path``; OSError when it is no longer a regular file (never blocks)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "no longer a regular file (it was replaced during the scan)")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
     finally:
         os.close(fd)
 
@@ -66,14 +96,15 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
     With ``decode=False`` (exact mode) only the digest and the header facts are computed.
     """
     try:
-        data, reason = _read(ref)
+        ref, data, reason = _read(ref)
     except FileNotFoundError:
         return Fingerprint(ref, "", error="file vanished during the scan")
+    except _Changed as exc:
+        return Fingerprint(ref, "", error=f"{exc.strerror}; scan again to include it")
     except OSError as exc:
         return Fingerprint(ref, "", error=f"cannot read: {exc.strerror or exc}")
-    if len(data) != ref.size:
-        # Changed between the walk and now; record the size that was hashed.
-        ref = FileRef(ref.path, len(data), ref.mtime_ns, ref.root, ref.device, ref.inode, ref.etag)
+    except MemoryError:
+        return Fingerprint(ref, "", error="cannot read: out of memory")
     if reason is not None:
         # A file named like an image that is not one is a problem worth reporting; any other
         # non-image (notes.txt, a video) is simply not picdup's business and is only counted.
@@ -87,8 +118,8 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
     digest = content_digest(data)
     try:
         if not decode:
-            return Fingerprint(ref, digest, probe(data, max_pixels=max_pixels))
-        decoded = decode_reduced(data, max_pixels=max_pixels)
+            return Fingerprint(ref, digest, probe(data, max_pixels=max_pixels, name=ref.path))
+        decoded = decode_reduced(data, max_pixels=max_pixels, name=ref.path)
     except DecodeError as exc:
         return Fingerprint(ref, digest, error=str(exc))
     g = grey(decoded.rgb)
@@ -111,12 +142,8 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
 
 def pixel_digest(path: str, *, max_pixels: int) -> str:
     """Digest of the fully decoded, orientation-normalised pixels (the evidence for ``pixel``)."""
-    if is_url(path):
-        data = read_url_bytes(path)
-    else:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    mode, (w, h), raw = decode_full(data, max_pixels=max_pixels)
+    data = read_url_bytes(path) if is_url(path) else _read_regular(path)
+    mode, (w, h), raw = decode_full(data, max_pixels=max_pixels, name=path)
     hasher = xxhash.xxh3_128()
     hasher.update(f"{mode}:{w}x{h}:".encode())
     hasher.update(raw)

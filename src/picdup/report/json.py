@@ -8,7 +8,7 @@ from typing import Any
 
 from picdup._atomic import atomic_write_bytes, encode_text
 from picdup.errors import InputError, ReportError
-from picdup.model import FileError, Group, Member, Report, Stats
+from picdup.model import Asset, FileError, Group, Member, Report, Stats
 
 __all__ = [
     "FORMAT",
@@ -24,12 +24,12 @@ __all__ = [
 
 FORMAT = "picdup-report"
 VERSION = 1
-OUTPUT_SUFFIXES = (".json", ".csv")
+OUTPUT_SUFFIXES = (".json", ".csv", ".html")
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
     s = report.stats
-    return {
+    out = {
         "format": FORMAT,
         "version": VERSION,
         "tool": {"name": "picdup", "version": report.tool_version},
@@ -61,6 +61,12 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for g in report.groups
         ],
     }
+    if report.assets:  # only with --pairs; absent otherwise, so older readers see no change
+        out["assets"] = [
+            {"id": a.id, "kind": a.kind, "primary": a.primary, "files": list(a.files)}
+            for a in report.assets
+        ]
+    return out
 
 
 def _member_from(d: dict[str, Any]) -> Member:
@@ -114,6 +120,10 @@ def report_from_dict(data: Any) -> Report:
             created=str(data.get("created", "")),
             tool_version=str(data.get("tool", {}).get("version", "")),
             skipped=dict(data.get("skipped", {})),
+            assets=tuple(
+                Asset(int(a["id"]), str(a["kind"]), str(a["primary"]), tuple(a["files"]))
+                for a in data.get("assets", [])
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportError(f"malformed report: {exc!r}") from exc
@@ -155,9 +165,13 @@ def check_output_path(path: str | os.PathLike[str]) -> str:
 
 
 def write_report(report: Report, path: str | os.PathLike[str]) -> None:
-    """Write ``report`` atomically, as JSON or CSV by the file's suffix."""
+    """Write ``report`` atomically, as JSON, CSV or self-contained HTML by the file's suffix."""
     suffix = check_output_path(path)
-    if suffix == ".csv":
+    if suffix == ".html":
+        from picdup.report.html import write_html
+
+        write_html(report, path)
+    elif suffix == ".csv":
         from picdup.report.csv import write_csv
 
         write_csv(report, path)

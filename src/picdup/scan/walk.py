@@ -144,9 +144,20 @@ def _add_file(
         result.errors.append(FileError(path, f"cannot stat: {exc.strerror or exc}"))
         return
     if not stat.S_ISREG(st.st_mode):
-        result.skipped["special file (FIFO, socket or device)"] += 1
+        result.skipped[_special_reason(st.st_mode)] += 1
         return
     if path in seen_paths:
         return
     seen_paths.add(path)
     result.files.append(FileRef(path, st.st_size, st.st_mtime_ns, root, st.st_dev, st.st_ino))
+
+
+def _special_reason(mode: int) -> str:
+    """Why a non-regular file is skipped (it is never opened, so it cannot block the scan)."""
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO), not opened"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device file, not opened"
+    if stat.S_ISSOCK(mode):
+        return "socket, not opened"
+    return "special file, not opened"
