@@ -26,7 +26,7 @@ from picdup.errors import (
 )
 from picdup.model import Asset, FileError, Group, ImageHash, MatchClass, Member, Report, Stats
 from picdup.options import Bounds, ScanOptions
-from picdup.pipeline import find_duplicates
+from picdup.pipeline import find_duplicates, find_in_archive
 from picdup.progress import CancelToken, Progress
 from picdup.report import load_report, write_report
 
@@ -61,6 +61,7 @@ __all__ = [
     "clear_cache",
     "default_cache_path",
     "find_duplicates",
+    "find_in_archive",
     "load_report",
     "plan",
     "undo",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
+import hashlib
+import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -14,12 +20,21 @@ import numpy as np
 
 from picdup._version import __version__
 from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
+from picdup.cache.paths import default_cache_dir
 from picdup.cache.verdicts import drop_not_duplicates
 from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
-from picdup.errors import CacheError
+from picdup.errors import CacheError, ConfigError
 from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters
 from picdup.index import pairs_within
+from picdup.index.archive import (
+    ARCHIVE_SUFFIX,
+    ArchiveIndex,
+    arrays_from_fingerprints,
+    is_archive_index,
+    merge_arrays,
+    write_archive_index,
+)
 from picdup.model import (
     Asset,
     FileError,
@@ -34,13 +49,22 @@ from picdup.model import (
 )
 from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
-from picdup.scan import resolve_roots, walk
 from picdup.scan.pairs import find_assets, keep_assets_whole
+from picdup.scan.remote import is_url, resolve_all_roots, walk_all
 from picdup.verify import ThumbStack, verify_pairs
 
 log = logging.getLogger("picdup.cache")
 
-__all__ = ["find_duplicates", "fingerprint_files", "run_scan"]
+__all__ = [
+    "archive_index_path",
+    "find_duplicates",
+    "find_in_archive",
+    "fingerprint_files",
+    "match_against",
+    "run_against",
+    "run_scan",
+    "update_archive",
+]
 
 # In pixel mode only pairs whose hashes agree almost exactly are worth a full decode.
 _PIXEL_RADIUS = 2
@@ -102,11 +126,12 @@ def run_scan(
     """:func:`find_duplicates` with options already built (the CLI's entry point)."""
     started = time.monotonic()
     sink = progress or NullProgress()
-    roots = resolve_roots(paths)
+    _check_engine(options)
+    roots = resolve_all_roots(paths)
     engine = LocalEngine(options.jobs)  # workers start only if something needs decoding
     try:
         sink.phase("walk", None)
-        walked = walk(
+        walked = walk_all(
             roots,
             follow_symlinks=options.follow_symlinks,
             include_hidden=options.include_hidden,
@@ -168,6 +193,14 @@ def open_cache(options: ScanOptions, *, warn: bool) -> FingerprintCache | None:
         return None
 
 
+def _check_engine(options: ScanOptions) -> None:
+    """Fail before any work when the chosen engine is not installed."""
+    if options.engine == "dask":
+        from picdup.engine.dask import check_dask
+
+        check_dask()
+
+
 def fingerprint_files(
     refs: Sequence[FileRef],
     options: ScanOptions,
@@ -193,6 +226,8 @@ def fingerprint_files(
             progress=progress,
             cancel=cancel,
             engine=engine,
+            backend=options.engine,
+            scheduler=options.scheduler,
         )
     key = algorithm_key(max_pixels=options.max_pixels, decode=decode)
     # A full fingerprint also answers exact mode (it has the digest and the header facts).
@@ -211,6 +246,8 @@ def fingerprint_files(
             cancel=cancel,
             on_result=lambda fp: cache.add(fp, key),
             engine=engine,
+            backend=options.engine,
+            scheduler=options.scheduler,
         )
     return hits + computed
 
@@ -400,6 +437,7 @@ def _member(fp: Fingerprint, cls: str, distance: int, score: float) -> Member:
         score=score,
         mtime_ns=fp.ref.mtime_ns,
         digest=fp.digest,
+        etag=fp.ref.etag,
     )
 
 
@@ -461,3 +499,349 @@ def build_group(
 
 def _renumber(group: Group, new_id: int) -> Group:
     return Group(new_id, group.cls, group.root, group.keep, group.why, group.members, group.weakest)
+
+
+# --- incoming versus archive -------------------------------------------------------------------
+
+
+def archive_index_path(roots: Sequence[str], options: ScanOptions) -> str:
+    """Where the automatic index of archive ``roots`` lives: the user cache folder, one index per
+    set of roots and fingerprint kind, so each archive is read once and then only listed."""
+    key = json.dumps(
+        [list(roots), options.mode != "exact", options.include_hidden, options.follow_symlinks]
+    )
+    name = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return os.path.join(default_cache_dir(), "archives", name + ARCHIVE_SUFFIX)
+
+
+def update_archive(
+    paths: Iterable[str | os.PathLike[str]],
+    options: ScanOptions,
+    *,
+    index_path: str | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[ArchiveIndex, list[FileError]]:
+    """Bring the archive index of ``paths`` up to date and open it.
+
+    Input: archive roots (folders or URLs); ``index_path`` is where the index is kept (default:
+    :func:`archive_index_path` in the user cache folder).
+    Output: the opened index and the archive files that could not be read.
+    Errors: as :func:`run_scan` for the roots; :class:`InputError` for an index path that is
+    something else.
+    Performance: the archive is listed (stat only); only files that are new or changed since
+    the index was written are read, on the chosen engine. An unchanged archive is not
+    rewritten: the index is opened memory-mapped in milliseconds.
+    """
+    sink = progress or NullProgress()
+    _check_engine(options)
+    roots = resolve_all_roots(paths)
+    if index_path is None and not options.use_cache:
+        # --no-cache: nothing is kept between runs; the index lives as long as this process.
+        folder = tempfile.mkdtemp(prefix="picdup-archive-")
+        atexit.register(shutil.rmtree, folder, True)
+        index_path = os.path.join(folder, "archive" + ARCHIVE_SUFFIX)
+    target = index_path or archive_index_path(roots, options)
+    decoded = options.mode != "exact"
+    sink.phase("walk archive", None)
+    walked = walk_all(
+        roots,
+        follow_symlinks=options.follow_symlinks,
+        include_hidden=options.include_hidden,
+        cancel=cancel,
+    )
+    old: ArchiveIndex | None = None
+    if is_archive_index(target):
+        try:
+            old = ArchiveIndex(target)
+        except ConfigError:
+            old = None  # another algorithm version: rebuilt below
+        if old is not None and old.decoded != decoded:
+            old = None
+    known: dict[str, int] = {}
+    rejects: dict[str, tuple[int, int, str | None]] = {}
+    if old is not None:
+        sizes, mtimes = old.array("size"), old.array("mtime_ns")
+        known = {old.path_of(e): e for e in range(len(old))}
+        rejects = old.rejects
+    reuse: list[int] = []
+    kept_rejects: list[FileRef] = []
+    to_read: list[FileRef] = []
+    for ref in walked.files:
+        k = known.get(ref.path)
+        if (
+            k is not None
+            and old is not None
+            and int(sizes[k]) == ref.size
+            and int(mtimes[k]) == ref.mtime_ns
+            and old.etag_of(k) == ref.etag
+        ):
+            reuse.append(k)
+        elif rejects.get(ref.path) == (ref.size, ref.mtime_ns, ref.etag):
+            kept_rejects.append(ref)
+        else:
+            to_read.append(ref)
+    unchanged = (
+        old is not None
+        and not to_read
+        and len(reuse) == len(old)
+        and len(kept_rejects) == len(rejects)
+        and old.roots == roots
+    )
+    if unchanged and old is not None:
+        sink.done()
+        return old, []
+    fps = fingerprint_files(to_read, options, decode=decoded, progress=sink, cancel=cancel)
+    good, errors, _ = split_results(fps)
+    good_paths = {fp.ref.path for fp in good}
+    new_rejects = [fp.ref for fp in fps if fp.ref.path not in good_paths]
+    parts = [arrays_from_fingerprints(good, roots)]
+    if old is not None and reuse:
+        # Unchanged entries are read from the old index's files while the new one is written.
+        parts.insert(0, old.entries().take(np.asarray(reuse, dtype=np.int64)))
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    write_archive_index(
+        merge_arrays(parts),
+        target,
+        roots=roots,
+        decoded=decoded,
+        rejects=[*kept_rejects, *new_rejects],
+    )
+    if old is not None:
+        old.close()
+    sink.done()
+    return ArchiveIndex(target), [*walked.errors, *errors]
+
+
+def find_in_archive(
+    paths: Iterable[str | os.PathLike[str]],
+    archives: Iterable[str | os.PathLike[str]],
+    *,
+    mode: str = "near",
+    jobs: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
+    """Which files under ``paths`` are already in ``archives`` (see :func:`run_against`).
+
+    ``options`` overrides ``mode``, ``jobs``, ``engine`` and ``scheduler`` when given.
+    """
+    if options is None:
+        kwargs: dict[str, object] = {"mode": mode, "engine": engine, "scheduler": scheduler}
+        if jobs is not None:
+            kwargs["jobs"] = jobs
+        options = ScanOptions(**kwargs)  # type: ignore[arg-type]
+    return run_against(paths, archives, options, progress=progress, cancel=cancel)
+
+
+def run_against(
+    paths: Iterable[str | os.PathLike[str]],
+    archives: Iterable[str | os.PathLike[str]],
+    options: ScanOptions,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    command: Sequence[str] | None = None,
+) -> Report:
+    """Find which files under ``paths`` (NEW) are already in ``archives``.
+
+    Input: NEW roots (folders, files or URLs); ARCHIVE roots (folders or URLs, indexed in the
+    user cache folder and kept up to date) or archive index folders made by
+    ``picdup archive build``; options as :func:`run_scan`.
+
+    Output: a report whose groups each have an archived file as the suggested keeper and the
+    NEW files that match it as members. Archive members carry ``archive: true`` and are never
+    acted on. Only NEW-versus-ARCHIVE pairs are looked for: files inside the archive are never
+    compared with each other, and NEW files are not compared with each other either (a plain
+    ``scan`` does that). Stats count NEW files only.
+
+    Errors: as :func:`run_scan`; :class:`ConfigError` when an archive index was built in exact
+    mode and a near or pixel query is asked of it, or by another picdup version.
+
+    Performance: NEW files are read once; the archive is listed and only new or changed archive
+    files are read (the first query reads it all). Each NEW pHash is looked up in the index's
+    multi-index tables (548 table runs at the default radius) and only candidates' thumbnails
+    are read from disk: a few files against a million archived ones take well under a second
+    once the index is open.
+
+    Algorithm:
+      1. resolve NEW and ARCHIVE (fail fast), open or update each archive's index;
+      2. walk and fingerprint NEW, exactly as :func:`run_scan` does;
+      3. per index: byte-identical entries by digest (exact mode), else pHash candidates within
+         the radius, verified on thumbnails (and pixel digests) as in a scan;
+      4. star groups with archive files ranked first, so every group is centred on an archived
+         copy and each NEW file joins the best archived copy it matches directly.
+    """
+    started = time.monotonic()
+    sink = progress or NullProgress()
+    _check_engine(options)
+    sources = [os.fspath(a) for a in archives]
+    if not sources:
+        raise ConfigError("--against needs at least one archive")
+    roots = resolve_all_roots(paths)
+    index_files = [s for s in sources if not is_url(s) and is_archive_index(s)]
+    archive_roots = [s for s in sources if s not in index_files]
+    resolved_archive = resolve_all_roots(archive_roots) if archive_roots else []
+    decoded = options.mode != "exact"
+    indexes = [ArchiveIndex(f) for f in index_files]
+    for index in indexes:
+        if decoded and not index.decoded:
+            raise ConfigError(
+                f"archive index {index.path} was built in exact mode; "
+                "rebuild it without --mode exact for near or pixel queries"
+            )
+    errors: list[FileError] = []
+    try:
+        if resolved_archive:
+            index, archive_errors = update_archive(
+                resolved_archive, options, progress=sink, cancel=cancel
+            )
+            indexes.append(index)
+            errors.extend(archive_errors)
+        sink.phase("walk", None)
+        walked = walk_all(
+            roots,
+            follow_symlinks=options.follow_symlinks,
+            include_hidden=options.include_hidden,
+            cancel=cancel,
+        )
+        fps = fingerprint_files(walked.files, options, decode=decoded, progress=sink, cancel=cancel)
+        good, new_errors, skipped = split_results(fps)
+        errors = [*walked.errors, *new_errors, *errors]
+        skipped.update(walked.skipped)
+        sink.phase("match", None)
+        groups = match_against(good, indexes, options, cancel)
+    finally:
+        sink.done()
+    groups.sort(key=lambda g: (g.root or "", g.keep))
+    groups = [_renumber(g, k) for k, g in enumerate(groups, 1)]
+    new_members = [m for g in groups for m in g.members if not m.archive]
+    stats = Stats(
+        files=len(walked.files),
+        images=len(good),
+        skipped=sum(skipped.values()),
+        groups=len(groups),
+        duplicates=len(new_members),
+        reclaimable_bytes=sum(m.size for m in new_members),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    report_options = options.to_dict()
+    report_options["against"] = [*resolved_archive, *(i.path for i in indexes[: len(index_files)])]
+    return Report(
+        roots=tuple(roots),
+        options=report_options,
+        stats=stats,
+        errors=tuple(sorted(errors, key=lambda e: e.path)),
+        groups=tuple(groups),
+        command=tuple(command if command is not None else sys.argv),
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        tool_version=__version__,
+        skipped=dict(sorted(skipped.items())),
+    )
+
+
+def match_against(
+    new: list[Fingerprint],
+    indexes: Sequence[ArchiveIndex],
+    options: ScanOptions,
+    cancel: CancelToken | None = None,
+) -> list[Group]:
+    """Groups of NEW fingerprints around the archived entries they match (see
+    :func:`run_against`); archive members are marked ``archive``."""
+    new = sorted(new, key=lambda f: f.ref.path)  # the result must not depend on input order
+    combined: list[Fingerprint] = list(new)
+    n_new = len(new)
+    new_paths = {fp.ref.path for fp in new}
+    matches: list[Match] = []
+    radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.radius
+    for index in indexes:
+        if cancel is not None:
+            cancel.check()
+        if options.mode == "exact":
+            qi, ej = index.same_digest([fp.digest for fp in new])
+            d = np.zeros(len(qi), dtype=np.uint8)
+        else:
+            phashes = np.fromiter((fp.phash for fp in new), dtype=np.uint64, count=n_new)
+            qi, ej, d = index.near(phashes, radius)
+        slot: dict[int, int] = {}
+        for e in np.unique(ej):
+            fp = index.fingerprint(int(e))
+            if fp.ref.path in new_paths:
+                continue  # a NEW root inside the archive: a file is not its own duplicate
+            slot[int(e)] = len(combined)
+            combined.append(fp)
+        keep = np.array([int(e) in slot for e in ej], dtype=bool)
+        qi, d = qi[keep], d[keep]
+        cj = np.array([slot[int(e)] for e in ej[keep]], dtype=np.int64)
+        pairs = list(zip(qi.tolist(), cj.tolist(), strict=True))
+        same = np.array([combined[a].digest == combined[b].digest for a, b in pairs], dtype=bool)
+        matches.extend(
+            Match(a, b, MatchClass.EXACT, 0, 1.0)
+            for (a, b), exact in zip(pairs, same.tolist(), strict=True)
+            if exact
+        )
+        if options.mode != "exact" and (~same).any():
+            matches.extend(_verify(combined, qi[~same], cj[~same], d[~same], options, cancel))
+    is_archive = [k >= n_new for k in range(len(combined))]
+
+    def rank(k: int) -> tuple[bool, tuple[tuple[int, int, int], str]]:
+        return (not is_archive[k], _rank(combined[k]))
+
+    archive_paths = {fp.ref.path for fp in combined[n_new:]}
+    groups: list[Group] = []
+    for centre, ms in star_clusters(matches, rank):
+        group = build_group(combined, centre, ms, {}, None)
+        members = tuple(
+            dataclasses.replace(m, archive=True) if m.path in archive_paths else m
+            for m in group.members
+        )
+        first_new = next(m for m in members if not m.archive)
+        groups.append(
+            dataclasses.replace(
+                group,
+                members=members,
+                root=next(fp.ref.root for fp in new if fp.ref.path == first_new.path),
+                why="already in the archive (archived files are never touched)",
+            )
+        )
+    return groups
+
+
+def _verify(
+    fps: list[Fingerprint],
+    i: np.ndarray,
+    j: np.ndarray,
+    d: np.ndarray,
+    options: ScanOptions,
+    cancel: CancelToken | None,
+) -> list[Match]:
+    """:func:`verify_pairs` on the rows the pairs use, pixel digests gathered in one batch
+    (cached, and decoded on every core) as :func:`candidate_matches` does."""
+    rows = np.unique(np.concatenate([i, j]))
+    local = {int(k): n for n, k in enumerate(rows)}
+    sub = [fps[int(k)] for k in rows]
+    li = np.array([local[int(k)] for k in i], dtype=np.int64)
+    lj = np.array([local[int(k)] for k in j], dtype=np.int64)
+    stack = ThumbStack.of(sub)
+    wanted: set[int] = set()
+
+    def record(k: int) -> str | None:
+        wanted.add(k)
+        return None
+
+    verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record)
+    digests = pixel_digests([sub[k].ref for k in sorted(wanted)], options, cancel)
+    found = verify_pairs(
+        sub,
+        stack,
+        li,
+        lj,
+        d,
+        options.bounds,
+        options.loosest,
+        lambda k: digests.get(sub[k].ref.path),
+    )
+    return [Match(int(rows[m.a]), int(rows[m.b]), m.cls, m.distance, m.score) for m in found]

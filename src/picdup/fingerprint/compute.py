@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 
@@ -11,6 +12,7 @@ from picdup.decode import decode_full, decode_reduced, probe
 from picdup.errors import DecodeError
 from picdup.fingerprint.hashes import content_box, content_signatures, grey
 from picdup.model import FileRef, Fingerprint
+from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
 
 __all__ = ["ALGORITHM_VERSION", "SKIPPED", "content_digest", "fingerprint_file", "pixel_digest"]
@@ -50,6 +52,11 @@ def _read(ref: FileRef) -> tuple[FileRef, bytes, str | None]:
 
     The head is sniffed first, so a video or document with any name is never read in full.
     """
+    if is_url(ref.path):
+        data, reason = read_url(ref.path)
+        if reason is None and len(data) != ref.size:
+            ref = dataclasses.replace(ref, size=len(data))  # rewritten since the listing
+        return ref, data, reason
     # O_NONBLOCK and the fstat check: a path that became a FIFO or device after the walk must
     # not block the scan or stream endless bytes. O_NOFOLLOW is not used: the walk decided
     # whether links are followed, and a link it listed is meant to be read.
@@ -145,7 +152,7 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
 
 def pixel_digest(path: str, *, max_pixels: int) -> str:
     """Digest of the fully decoded, orientation-normalised pixels (the evidence for ``pixel``)."""
-    data = _read_regular(path)
+    data = read_url_bytes(path) if is_url(path) else _read_regular(path)
     mode, (w, h), raw = decode_full(data, max_pixels=max_pixels, name=path)
     hasher = xxhash.xxh3_128()
     hasher.update(f"{mode}:{w}x{h}:".encode())
