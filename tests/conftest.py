@@ -20,6 +20,16 @@ def shared_data_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+@pytest.fixture(autouse=True)
+def isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test (and every CLI it runs) uses a fresh cache folder, never the user's."""
+    folder = tmp_path_factory.mktemp("picdup-cache")
+    monkeypatch.setenv("PICDUP_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = shared_data_dir()

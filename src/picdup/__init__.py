@@ -13,6 +13,7 @@ The public API::
 
 from picdup._version import __version__
 from picdup.act import ApplyResult, Plan, UndoResult, apply, plan, undo
+from picdup.cache import CacheInfo, cache_info, clear_cache, default_cache_path
 from picdup.errors import (
     ActionError,
     CacheError,
@@ -25,7 +26,7 @@ from picdup.errors import (
 )
 from picdup.model import Asset, FileError, Group, ImageHash, MatchClass, Member, Report, Stats
 from picdup.options import Bounds, ScanOptions
-from picdup.pipeline import find_duplicates
+from picdup.pipeline import find_duplicates, find_in_archive
 from picdup.progress import CancelToken, Progress
 from picdup.report import load_report, write_report
 
@@ -35,6 +36,7 @@ __all__ = [
     "Asset",
     "Bounds",
     "CacheError",
+    "CacheInfo",
     "CancelToken",
     "Cancelled",
     "ConfigError",
@@ -55,7 +57,11 @@ __all__ = [
     "UndoResult",
     "__version__",
     "apply",
+    "cache_info",
+    "clear_cache",
+    "default_cache_path",
     "find_duplicates",
+    "find_in_archive",
     "load_report",
     "plan",
     "undo",

@@ -54,7 +54,9 @@ _CLASS_ORDER = list(MatchClass)
 @dataclass(frozen=True, slots=True)
 class FileRef:
     """A file found by the walk. ``path`` is absolute (or an fsspec URL); ``root`` is the root it
-    was found under, as given by the user but made absolute."""
+    was found under, as given by the user but made absolute. ``etag`` is the object store's
+    version tag (S3 ETag, GCS etag, zip CRC) when the listing gives one: with the size it tells
+    a changed object from an unchanged one where modification times are coarse."""
 
     path: str
     size: int
@@ -62,6 +64,7 @@ class FileRef:
     root: str
     device: int | None = None
     inode: int | None = None
+    etag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,10 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One file of a group as the report shows it."""
+    """One file of a group as the report shows it.
+
+    ``archive`` marks a file of the reference archive of ``scan --against``: it is reported so a
+    person sees what a new file duplicates, and actions never touch it."""
 
     path: str
     size: int
@@ -179,9 +185,11 @@ class Member:
     score: float
     mtime_ns: int = 0
     digest: str = ""
+    archive: bool = False
+    etag: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "size": self.size,
             "mtime": self.mtime,
@@ -194,6 +202,12 @@ class Member:
             "distance": self.distance,
             "score": self.score,
         }
+        # Only written when set, so reports of local scans keep their exact shape.
+        if self.etag is not None:
+            out["etag"] = self.etag
+        if self.archive:
+            out["archive"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)

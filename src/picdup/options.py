@@ -17,6 +17,7 @@ from picdup.model import MatchClass
 __all__ = ["PRESETS", "Bounds", "ScanOptions"]
 
 MODES = ("exact", "pixel", "near", "edited", "similar")
+ENGINES = ("local", "dask")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,11 @@ class ScanOptions:
     on its own. ``jobs`` is the number of worker processes (default: all cores). ``pairs``
     treats a RAW file and the JPEG beside it, or a Live Photo's still and video, as one asset.
     ``rotations`` also finds copies that are flipped or turned by a quarter (90°, 180°, 270°).
+    ``engine`` is where fingerprints are computed: ``local`` processes or ``dask`` (on the
+    cluster whose scheduler is at ``scheduler``, else on a LocalCluster of ``jobs`` workers).
+    ``use_cache`` reads and writes the fingerprint cache at ``cache_path`` (default: the file
+    in the user cache folder, or ``$PICDUP_CACHE_DIR``); none of these four changes what is
+    found.
     """
 
     mode: str = "near"
@@ -103,6 +109,10 @@ class ScanOptions:
     include_hidden: bool = False
     bounds: Bounds = field(default_factory=Bounds)
     max_pixels: int = 300_000_000
+    engine: str = "local"
+    scheduler: str | None = None
+    use_cache: bool = True
+    cache_path: str | None = None
     pairs: bool = False
     rotations: bool = False
 
@@ -113,13 +123,21 @@ class ScanOptions:
             raise ConfigError(f"--jobs must be a positive integer, got {self.jobs!r}")
         if self.max_pixels < 1:
             raise ConfigError("max_pixels must be positive")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+        if self.scheduler is not None and self.engine != "dask":
+            raise ConfigError("--scheduler only applies to --engine dask")
+        if self.cache_path is not None and os.path.isdir(self.cache_path):
+            raise ConfigError(f"--cache must be a file, not a folder: {self.cache_path}")
 
     @property
     def loosest(self) -> MatchClass:
         return MatchClass(self.mode)
 
     def to_dict(self) -> dict[str, Any]:
-        """The options as recorded in the report (jobs left out: it never changes results)."""
+        """The options as recorded in the report (where and how the work ran is left out: jobs,
+        engine, scheduler and cache never change results)."""
         out = asdict(self)
-        out.pop("jobs")
+        for name in ("jobs", "engine", "scheduler", "use_cache", "cache_path"):
+            out.pop(name)
         return out

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
+import hashlib
+import json
+import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -12,12 +19,22 @@ from datetime import datetime, timezone
 import numpy as np
 
 from picdup._version import __version__
+from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
+from picdup.cache.paths import default_cache_dir
 from picdup.cache.verdicts import drop_not_duplicates
-from picdup.engine import fingerprint_all
-from picdup.errors import DecodeError
-from picdup.fingerprint import SKIPPED, pixel_digest
+from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
+from picdup.errors import CacheError, ConfigError
+from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters, verified_stars
 from picdup.index import pairs_within
+from picdup.index.archive import (
+    ARCHIVE_SUFFIX,
+    ArchiveIndex,
+    arrays_from_fingerprints,
+    is_archive_index,
+    merge_arrays,
+    write_archive_index,
+)
 from picdup.model import (
     Asset,
     FileError,
@@ -32,11 +49,22 @@ from picdup.model import (
 )
 from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
-from picdup.scan import resolve_roots, walk
 from picdup.scan.pairs import find_assets, keep_assets_whole
+from picdup.scan.remote import is_url, resolve_all_roots, walk_all
 from picdup.verify import ThumbStack, verify_pairs
 
-__all__ = ["find_duplicates", "run_scan"]
+log = logging.getLogger("picdup.cache")
+
+__all__ = [
+    "archive_index_path",
+    "find_duplicates",
+    "find_in_archive",
+    "fingerprint_files",
+    "match_against",
+    "run_against",
+    "run_scan",
+    "update_archive",
+]
 
 # In pixel mode only pairs whose hashes agree almost exactly are worth a full decode.
 _PIXEL_RADIUS = 2
@@ -68,9 +96,10 @@ def find_duplicates(
     read; :class:`~picdup.errors.Cancelled` when ``cancel`` is set. A bad file never raises.
 
     Performance: each file is read once and decoded once at reduced size, in ``jobs`` worker
-    processes; candidate pairs come from a multi-index Hamming search (about linear in the
-    number of images), and only candidates are compared pixel by pixel. Memory is linear in the
-    number of images (4 KiB of thumbnail each).
+    processes, and its fingerprint is cached (SQLite, keyed by path, size, mtime and the
+    algorithm), so a rescan of an unchanged tree only stats files; candidate pairs come from a
+    multi-index Hamming search (about linear in the number of images), and only candidates are
+    compared pixel by pixel. Memory is linear in the number of images (4 KiB of thumbnail each).
 
     Algorithm:
       1. walk the roots (no symlinks followed, hidden files skipped, special files never opened);
@@ -99,10 +128,12 @@ def run_scan(
     """:func:`find_duplicates` with options already built (the CLI's entry point)."""
     started = time.monotonic()
     sink = progress or NullProgress()
-    roots = resolve_roots(paths)
+    _check_engine(options)
+    roots = resolve_all_roots(paths)
+    engine = LocalEngine(options.jobs)  # workers start only if something needs decoding
     try:
         sink.phase("walk", None)
-        walked = walk(
+        walked = walk_all(
             roots,
             follow_symlinks=options.follow_symlinks,
             include_hidden=options.include_hidden,
@@ -110,13 +141,8 @@ def run_scan(
         )
         exact_only = options.mode == "exact"
         refs = group_by_size(walked.files) if exact_only else walked.files
-        fps = fingerprint_all(
-            refs,
-            jobs=options.jobs,
-            max_pixels=options.max_pixels,
-            decode=not exact_only,
-            progress=sink,
-            cancel=cancel,
+        fps = fingerprint_files(
+            refs, options, decode=not exact_only, progress=sink, cancel=cancel, engine=engine
         )
         good, errors, skipped = split_results(fps)
         errors = [*walked.errors, *errors]
@@ -124,9 +150,10 @@ def run_scan(
         sink.phase("match", None)
         groups: list[Group] = []
         for scope_root, scope in scopes(good, roots, options.separate):
-            groups.extend(match_scope(scope, options, scope_root, cancel))
+            groups.extend(match_scope(scope, options, scope_root, cancel, engine=engine))
         groups, assets = pair_assets(groups, walked.files, options)
     finally:
+        engine.close()
         sink.done()
     groups.sort(key=lambda g: (g.root or "", g.keep))
     groups = [_renumber(g, k) for k, g in enumerate(groups, 1)]
@@ -151,6 +178,80 @@ def run_scan(
         skipped=dict(sorted(skipped.items())),
         assets=tuple(assets),
     )
+
+
+def open_cache(options: ScanOptions, *, warn: bool) -> FingerprintCache | None:
+    """The scan's cache, or None without one. A ``--cache`` file that cannot be opened is an
+    error; the default one (a read-only home, another user's folder) only costs a warning."""
+    if not options.use_cache:
+        return None
+    try:
+        return FingerprintCache(options.cache_path or default_cache_path())
+    except CacheError as exc:
+        if options.cache_path is not None:
+            raise
+        if warn:
+            log.warning("%s; scanning without the cache", exc)
+        return None
+
+
+def _check_engine(options: ScanOptions) -> None:
+    """Fail before any work when the chosen engine is not installed."""
+    if options.engine == "dask":
+        from picdup.engine.dask import check_dask
+
+        check_dask()
+
+
+def fingerprint_files(
+    refs: Sequence[FileRef],
+    options: ScanOptions,
+    *,
+    decode: bool,
+    progress: Progress,
+    cancel: CancelToken | None,
+    engine: LocalEngine | None = None,
+) -> list[Fingerprint]:
+    """Fingerprints of ``refs``: from the cache where the file and the algorithm are unchanged,
+    computed by the workers for the rest and streamed into the cache as they arrive.
+
+    A rescan of an unchanged tree therefore only stats files; an interrupted scan keeps every
+    batch already written, and the next run computes only what is left.
+    """
+    cache = open_cache(options, warn=True)
+    if cache is None:
+        return fingerprint_all(
+            refs,
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            decode=decode,
+            progress=progress,
+            cancel=cancel,
+            engine=engine,
+            backend=options.engine,
+            scheduler=options.scheduler,
+        )
+    key = algorithm_key(max_pixels=options.max_pixels, decode=decode)
+    # A full fingerprint also answers exact mode (it has the digest and the header facts).
+    keys = [key] if decode else [key, algorithm_key(max_pixels=options.max_pixels, decode=True)]
+    with cache:
+        progress.phase("cache", None)
+        hits, misses = cache.lookup(refs, keys)
+        if cancel is not None:
+            cancel.check()
+        computed = fingerprint_all(
+            misses,
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            decode=decode,
+            progress=progress,
+            cancel=cancel,
+            on_result=lambda fp: cache.add(fp, key),
+            engine=engine,
+            backend=options.engine,
+            scheduler=options.scheduler,
+        )
+    return hits + computed
 
 
 def pair_assets(
@@ -221,6 +322,8 @@ def match_scope(
     options: ScanOptions,
     root: str | None,
     cancel: CancelToken | None = None,
+    *,
+    engine: LocalEngine | None = None,
 ) -> list[Group]:
     """Group the fingerprints of one scope: exact first, then verified candidates, as stars."""
     fps = sorted(fps, key=lambda f: f.ref.path)  # the result must not depend on input order
@@ -234,7 +337,9 @@ def match_scope(
     matches: list[Match] = []
     if options.mode != "exact" and len(reps) > 1:
         rep_fps = [fps[r] for r in reps]
-        matches = candidate_matches(rep_fps, options, cancel, lambda k: _rank(rep_fps[k]))
+        matches = candidate_matches(
+            rep_fps, options, cancel, lambda k: _rank(rep_fps[k]), engine=engine
+        )
         matches = [Match(reps[m.a], reps[m.b], m.cls, m.distance, m.score) for m in matches]
         matches = drop_not_duplicates(fps, matches, mates)  # a person said these differ
     # Byte-identical copies of a representative that matched nothing still form a group.
@@ -249,6 +354,8 @@ def candidate_matches(
     options: ScanOptions,
     cancel: CancelToken | None,
     rank: Callable[[int], Hashable] | None = None,
+    *,
+    engine: LocalEngine | None = None,
 ) -> list[Match]:
     """pHash candidates from the index, confirmed and classified on pixels.
 
@@ -264,27 +371,40 @@ def candidate_matches(
     radius = (
         _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.search_radius(options.mode)
     )
-    i, j, d = pairs_within(hashes, radius)
+    i, j, d = pairs_within(hashes, radius, threads=options.jobs)
     turns = np.zeros(len(i), dtype=np.int64)
     if options.rotations and options.mode != "pixel":
-        i, j, d, turns = _with_turned_candidates(reps, hashes, radius, (i, j, d), cancel)
+        i, j, d, turns = _with_turned_candidates(
+            reps, hashes, radius, (i, j, d), cancel, options.jobs
+        )
     if cancel is not None:
         cancel.check()
-    digests: dict[int, str | None] = {}
-
-    def lazy_pixel_digest(k: int) -> str | None:
-        if k not in digests:
-            try:
-                digests[k] = pixel_digest(reps[k].ref.path, max_pixels=options.max_pixels)
-            except (OSError, DecodeError):
-                digests[k] = None
-        return digests[k]
-
     stack = ThumbStack.of(reps)
+    # First pass, over the pairs that can ask for a pixel digest at all (equal displayed size,
+    # hashes almost equal): only learn which files need one (a full decode each), so those are
+    # read from the cache or decoded on every core at once rather than one by one.
+    sizes = np.array([(fp.info.width, fp.info.height) if fp.info else (-1, -1) for fp in reps])
+    maybe = np.flatnonzero(
+        (d <= _PIXEL_RADIUS) & (turns == 0) & np.all(sizes[i] == sizes[j], axis=1)
+    )
+    wanted: set[int] = set()
+
+    def record(k: int) -> str | None:
+        wanted.add(k)
+        return None
+
+    bounds, loosest = options.bounds, options.loosest
+    verify_pairs(reps, stack, i[maybe], j[maybe], d[maybe], bounds, loosest, record, turns[maybe])
+    found = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel, engine=engine)
+    by_index: dict[int, str | None] = {k: found.get(reps[k].ref.path) for k in wanted}
+
+    def digest_of(k: int) -> str | None:
+        if k not in by_index:  # not foreseen by the first pass: compute it now
+            by_index[k] = pixel_digests([reps[k].ref], options, cancel).get(reps[k].ref.path)
+        return by_index[k]
+
     if rank is None:
-        return verify_pairs(
-            reps, stack, i, j, d, options.bounds, options.loosest, lazy_pixel_digest, turns
-        )
+        return verify_pairs(reps, stack, i, j, d, bounds, loosest, digest_of, turns)
     index = {
         (int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True))
     }
@@ -302,9 +422,9 @@ def candidate_matches(
             i[ks],
             j[ks],
             d[ks],
-            options.bounds,
-            options.loosest,
-            lazy_pixel_digest,
+            bounds,
+            loosest,
+            digest_of,
             turns[ks],
         )
 
@@ -326,6 +446,7 @@ def _with_turned_candidates(
     radius: int,
     plain: tuple[np.ndarray, np.ndarray, np.ndarray],
     cancel: CancelToken | None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Add pairs ``(a, b)`` where turn ``code`` of ``a`` is within ``radius`` of ``b``.
 
@@ -340,7 +461,7 @@ def _with_turned_candidates(
         if cancel is not None:
             cancel.check()
         both = np.concatenate([_turned_hashes(reps, code), hashes])
-        pi, pj, pd = pairs_within(both, radius)
+        pi, pj, pd = pairs_within(both, radius, threads=threads)
         cross = (pi < n) & (pj >= n) & (pj - n != pi)
         parts_i.append(pi[cross])
         parts_j.append(pj[cross] - n)
@@ -355,6 +476,42 @@ def _with_turned_candidates(
     first[1:] = key[1:] != key[:-1]
     keep = order[first]
     return i[keep], j[keep], d[keep], t[keep]
+
+
+def pixel_digests(
+    refs: Sequence[FileRef],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    *,
+    engine: LocalEngine | None = None,
+) -> dict[str, str]:
+    """Pixel digests of ``refs`` by path (files that cannot be decoded are left out): from the
+    cache where the file is unchanged, else decoded in full on ``jobs`` cores and cached."""
+    if not refs:
+        return {}
+    found: dict[str, str] = {}
+    todo = list(refs)
+    cache = open_cache(options, warn=False)
+    key = pixel_key(max_pixels=options.max_pixels)
+    try:
+        if cache is not None:
+            found = cache.pixel_digests(refs, key)
+            todo = [r for r in refs if r.path not in found]
+        computed = pixel_digest_all(
+            [r.path for r in todo],
+            jobs=options.jobs,
+            max_pixels=options.max_pixels,
+            cancel=cancel,
+            engine=engine,
+        )
+        fresh = [(r, dg) for r, dg in zip(todo, computed, strict=True) if dg is not None]
+        found.update((r.path, dg) for r, dg in fresh)
+        if cache is not None:
+            cache.add_pixel_digests(fresh, key)
+    finally:
+        if cache is not None:
+            cache.close()
+    return found
 
 
 def _iso(mtime_ns: int) -> str:
@@ -376,6 +533,7 @@ def _member(fp: Fingerprint, cls: str, distance: int, score: float) -> Member:
         score=score,
         mtime_ns=fp.ref.mtime_ns,
         digest=fp.digest,
+        etag=fp.ref.etag,
     )
 
 
@@ -437,3 +595,349 @@ def build_group(
 
 def _renumber(group: Group, new_id: int) -> Group:
     return Group(new_id, group.cls, group.root, group.keep, group.why, group.members, group.weakest)
+
+
+# --- incoming versus archive -------------------------------------------------------------------
+
+
+def archive_index_path(roots: Sequence[str], options: ScanOptions) -> str:
+    """Where the automatic index of archive ``roots`` lives: the user cache folder, one index per
+    set of roots and fingerprint kind, so each archive is read once and then only listed."""
+    key = json.dumps(
+        [list(roots), options.mode != "exact", options.include_hidden, options.follow_symlinks]
+    )
+    name = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return os.path.join(default_cache_dir(), "archives", name + ARCHIVE_SUFFIX)
+
+
+def update_archive(
+    paths: Iterable[str | os.PathLike[str]],
+    options: ScanOptions,
+    *,
+    index_path: str | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[ArchiveIndex, list[FileError]]:
+    """Bring the archive index of ``paths`` up to date and open it.
+
+    Input: archive roots (folders or URLs); ``index_path`` is where the index is kept (default:
+    :func:`archive_index_path` in the user cache folder).
+    Output: the opened index and the archive files that could not be read.
+    Errors: as :func:`run_scan` for the roots; :class:`InputError` for an index path that is
+    something else.
+    Performance: the archive is listed (stat only); only files that are new or changed since
+    the index was written are read, on the chosen engine. An unchanged archive is not
+    rewritten: the index is opened memory-mapped in milliseconds.
+    """
+    sink = progress or NullProgress()
+    _check_engine(options)
+    roots = resolve_all_roots(paths)
+    if index_path is None and not options.use_cache:
+        # --no-cache: nothing is kept between runs; the index lives as long as this process.
+        folder = tempfile.mkdtemp(prefix="picdup-archive-")
+        atexit.register(shutil.rmtree, folder, True)
+        index_path = os.path.join(folder, "archive" + ARCHIVE_SUFFIX)
+    target = index_path or archive_index_path(roots, options)
+    decoded = options.mode != "exact"
+    sink.phase("walk archive", None)
+    walked = walk_all(
+        roots,
+        follow_symlinks=options.follow_symlinks,
+        include_hidden=options.include_hidden,
+        cancel=cancel,
+    )
+    old: ArchiveIndex | None = None
+    if is_archive_index(target):
+        try:
+            old = ArchiveIndex(target)
+        except ConfigError:
+            old = None  # another algorithm version: rebuilt below
+        if old is not None and old.decoded != decoded:
+            old = None
+    known: dict[str, int] = {}
+    rejects: dict[str, tuple[int, int, str | None]] = {}
+    if old is not None:
+        sizes, mtimes = old.array("size"), old.array("mtime_ns")
+        known = {old.path_of(e): e for e in range(len(old))}
+        rejects = old.rejects
+    reuse: list[int] = []
+    kept_rejects: list[FileRef] = []
+    to_read: list[FileRef] = []
+    for ref in walked.files:
+        k = known.get(ref.path)
+        if (
+            k is not None
+            and old is not None
+            and int(sizes[k]) == ref.size
+            and int(mtimes[k]) == ref.mtime_ns
+            and old.etag_of(k) == ref.etag
+        ):
+            reuse.append(k)
+        elif rejects.get(ref.path) == (ref.size, ref.mtime_ns, ref.etag):
+            kept_rejects.append(ref)
+        else:
+            to_read.append(ref)
+    unchanged = (
+        old is not None
+        and not to_read
+        and len(reuse) == len(old)
+        and len(kept_rejects) == len(rejects)
+        and old.roots == roots
+    )
+    if unchanged and old is not None:
+        sink.done()
+        return old, []
+    fps = fingerprint_files(to_read, options, decode=decoded, progress=sink, cancel=cancel)
+    good, errors, _ = split_results(fps)
+    good_paths = {fp.ref.path for fp in good}
+    new_rejects = [fp.ref for fp in fps if fp.ref.path not in good_paths]
+    parts = [arrays_from_fingerprints(good, roots)]
+    if old is not None and reuse:
+        # Unchanged entries are read from the old index's files while the new one is written.
+        parts.insert(0, old.entries().take(np.asarray(reuse, dtype=np.int64)))
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    write_archive_index(
+        merge_arrays(parts),
+        target,
+        roots=roots,
+        decoded=decoded,
+        rejects=[*kept_rejects, *new_rejects],
+    )
+    if old is not None:
+        old.close()
+    sink.done()
+    return ArchiveIndex(target), [*walked.errors, *errors]
+
+
+def find_in_archive(
+    paths: Iterable[str | os.PathLike[str]],
+    archives: Iterable[str | os.PathLike[str]],
+    *,
+    mode: str = "near",
+    jobs: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
+    """Which files under ``paths`` are already in ``archives`` (see :func:`run_against`).
+
+    ``options`` overrides ``mode``, ``jobs``, ``engine`` and ``scheduler`` when given.
+    """
+    if options is None:
+        kwargs: dict[str, object] = {"mode": mode, "engine": engine, "scheduler": scheduler}
+        if jobs is not None:
+            kwargs["jobs"] = jobs
+        options = ScanOptions(**kwargs)  # type: ignore[arg-type]
+    return run_against(paths, archives, options, progress=progress, cancel=cancel)
+
+
+def run_against(
+    paths: Iterable[str | os.PathLike[str]],
+    archives: Iterable[str | os.PathLike[str]],
+    options: ScanOptions,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    command: Sequence[str] | None = None,
+) -> Report:
+    """Find which files under ``paths`` (NEW) are already in ``archives``.
+
+    Input: NEW roots (folders, files or URLs); ARCHIVE roots (folders or URLs, indexed in the
+    user cache folder and kept up to date) or archive index folders made by
+    ``picdup archive build``; options as :func:`run_scan`.
+
+    Output: a report whose groups each have an archived file as the suggested keeper and the
+    NEW files that match it as members. Archive members carry ``archive: true`` and are never
+    acted on. Only NEW-versus-ARCHIVE pairs are looked for: files inside the archive are never
+    compared with each other, and NEW files are not compared with each other either (a plain
+    ``scan`` does that). Stats count NEW files only.
+
+    Errors: as :func:`run_scan`; :class:`ConfigError` when an archive index was built in exact
+    mode and a near or pixel query is asked of it, or by another picdup version.
+
+    Performance: NEW files are read once; the archive is listed and only new or changed archive
+    files are read (the first query reads it all). Each NEW pHash is looked up in the index's
+    multi-index tables (548 table runs at the default radius) and only candidates' thumbnails
+    are read from disk: a few files against a million archived ones take well under a second
+    once the index is open.
+
+    Algorithm:
+      1. resolve NEW and ARCHIVE (fail fast), open or update each archive's index;
+      2. walk and fingerprint NEW, exactly as :func:`run_scan` does;
+      3. per index: byte-identical entries by digest (exact mode), else pHash candidates within
+         the radius, verified on thumbnails (and pixel digests) as in a scan;
+      4. star groups with archive files ranked first, so every group is centred on an archived
+         copy and each NEW file joins the best archived copy it matches directly.
+    """
+    started = time.monotonic()
+    sink = progress or NullProgress()
+    _check_engine(options)
+    sources = [os.fspath(a) for a in archives]
+    if not sources:
+        raise ConfigError("--against needs at least one archive")
+    roots = resolve_all_roots(paths)
+    index_files = [s for s in sources if not is_url(s) and is_archive_index(s)]
+    archive_roots = [s for s in sources if s not in index_files]
+    resolved_archive = resolve_all_roots(archive_roots) if archive_roots else []
+    decoded = options.mode != "exact"
+    indexes = [ArchiveIndex(f) for f in index_files]
+    for index in indexes:
+        if decoded and not index.decoded:
+            raise ConfigError(
+                f"archive index {index.path} was built in exact mode; "
+                "rebuild it without --mode exact for near or pixel queries"
+            )
+    errors: list[FileError] = []
+    try:
+        if resolved_archive:
+            index, archive_errors = update_archive(
+                resolved_archive, options, progress=sink, cancel=cancel
+            )
+            indexes.append(index)
+            errors.extend(archive_errors)
+        sink.phase("walk", None)
+        walked = walk_all(
+            roots,
+            follow_symlinks=options.follow_symlinks,
+            include_hidden=options.include_hidden,
+            cancel=cancel,
+        )
+        fps = fingerprint_files(walked.files, options, decode=decoded, progress=sink, cancel=cancel)
+        good, new_errors, skipped = split_results(fps)
+        errors = [*walked.errors, *new_errors, *errors]
+        skipped.update(walked.skipped)
+        sink.phase("match", None)
+        groups = match_against(good, indexes, options, cancel)
+    finally:
+        sink.done()
+    groups.sort(key=lambda g: (g.root or "", g.keep))
+    groups = [_renumber(g, k) for k, g in enumerate(groups, 1)]
+    new_members = [m for g in groups for m in g.members if not m.archive]
+    stats = Stats(
+        files=len(walked.files),
+        images=len(good),
+        skipped=sum(skipped.values()),
+        groups=len(groups),
+        duplicates=len(new_members),
+        reclaimable_bytes=sum(m.size for m in new_members),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    report_options = options.to_dict()
+    report_options["against"] = [*resolved_archive, *(i.path for i in indexes[: len(index_files)])]
+    return Report(
+        roots=tuple(roots),
+        options=report_options,
+        stats=stats,
+        errors=tuple(sorted(errors, key=lambda e: e.path)),
+        groups=tuple(groups),
+        command=tuple(command if command is not None else sys.argv),
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        tool_version=__version__,
+        skipped=dict(sorted(skipped.items())),
+    )
+
+
+def match_against(
+    new: list[Fingerprint],
+    indexes: Sequence[ArchiveIndex],
+    options: ScanOptions,
+    cancel: CancelToken | None = None,
+) -> list[Group]:
+    """Groups of NEW fingerprints around the archived entries they match (see
+    :func:`run_against`); archive members are marked ``archive``."""
+    new = sorted(new, key=lambda f: f.ref.path)  # the result must not depend on input order
+    combined: list[Fingerprint] = list(new)
+    n_new = len(new)
+    new_paths = {fp.ref.path for fp in new}
+    matches: list[Match] = []
+    radius = _PIXEL_RADIUS if options.mode == "pixel" else options.bounds.radius
+    for index in indexes:
+        if cancel is not None:
+            cancel.check()
+        if options.mode == "exact":
+            qi, ej = index.same_digest([fp.digest for fp in new])
+            d = np.zeros(len(qi), dtype=np.uint8)
+        else:
+            phashes = np.fromiter((fp.phash for fp in new), dtype=np.uint64, count=n_new)
+            qi, ej, d = index.near(phashes, radius)
+        slot: dict[int, int] = {}
+        for e in np.unique(ej):
+            fp = index.fingerprint(int(e))
+            if fp.ref.path in new_paths:
+                continue  # a NEW root inside the archive: a file is not its own duplicate
+            slot[int(e)] = len(combined)
+            combined.append(fp)
+        keep = np.array([int(e) in slot for e in ej], dtype=bool)
+        qi, d = qi[keep], d[keep]
+        cj = np.array([slot[int(e)] for e in ej[keep]], dtype=np.int64)
+        pairs = list(zip(qi.tolist(), cj.tolist(), strict=True))
+        same = np.array([combined[a].digest == combined[b].digest for a, b in pairs], dtype=bool)
+        matches.extend(
+            Match(a, b, MatchClass.EXACT, 0, 1.0)
+            for (a, b), exact in zip(pairs, same.tolist(), strict=True)
+            if exact
+        )
+        if options.mode != "exact" and (~same).any():
+            matches.extend(_verify(combined, qi[~same], cj[~same], d[~same], options, cancel))
+    is_archive = [k >= n_new for k in range(len(combined))]
+
+    def rank(k: int) -> tuple[bool, tuple[tuple[int, int, int], str]]:
+        return (not is_archive[k], _rank(combined[k]))
+
+    archive_paths = {fp.ref.path for fp in combined[n_new:]}
+    groups: list[Group] = []
+    for centre, ms in star_clusters(matches, rank):
+        group = build_group(combined, centre, ms, {}, None)
+        members = tuple(
+            dataclasses.replace(m, archive=True) if m.path in archive_paths else m
+            for m in group.members
+        )
+        first_new = next(m for m in members if not m.archive)
+        groups.append(
+            dataclasses.replace(
+                group,
+                members=members,
+                root=next(fp.ref.root for fp in new if fp.ref.path == first_new.path),
+                why="already in the archive (archived files are never touched)",
+            )
+        )
+    return groups
+
+
+def _verify(
+    fps: list[Fingerprint],
+    i: np.ndarray,
+    j: np.ndarray,
+    d: np.ndarray,
+    options: ScanOptions,
+    cancel: CancelToken | None,
+) -> list[Match]:
+    """:func:`verify_pairs` on the rows the pairs use, pixel digests gathered in one batch
+    (cached, and decoded on every core) as :func:`candidate_matches` does."""
+    rows = np.unique(np.concatenate([i, j]))
+    local = {int(k): n for n, k in enumerate(rows)}
+    sub = [fps[int(k)] for k in rows]
+    li = np.array([local[int(k)] for k in i], dtype=np.int64)
+    lj = np.array([local[int(k)] for k in j], dtype=np.int64)
+    stack = ThumbStack.of(sub)
+    wanted: set[int] = set()
+
+    def record(k: int) -> str | None:
+        wanted.add(k)
+        return None
+
+    verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record)
+    digests = pixel_digests([sub[k].ref for k in sorted(wanted)], options, cancel)
+    found = verify_pairs(
+        sub,
+        stack,
+        li,
+        lj,
+        d,
+        options.bounds,
+        options.loosest,
+        lambda k: digests.get(sub[k].ref.path),
+    )
+    return [Match(int(rows[m.a]), int(rows[m.b]), m.cls, m.distance, m.score) for m in found]

@@ -17,10 +17,12 @@ from typing import Any
 
 from picdup.act.fileops import FileOps
 from picdup.act.policy import DEFAULT_KEEP, check_keep, rank_members, under
+from picdup.act.remote import default_ops
 from picdup.decisions import Decisions, decisions_path, load_decisions
 from picdup.errors import ConfigError, ReportError
 from picdup.model import Group, Member, Report
 from picdup.report.json import load_report
+from picdup.scan.remote import is_url
 
 __all__ = [
     "ACTIONS",
@@ -255,7 +257,11 @@ def _relative(path: str, roots: Sequence[str], labels: dict[str, str]) -> str:
         # outside every root (a report edited by hand): mirror the absolute path
         return os.path.splitdrive(os.path.abspath(path))[1].lstrip(os.sep)
     root = max(holders, key=len)
-    rel = os.path.relpath(path, root) if os.path.isdir(root) else os.path.basename(path)
+    if is_url(root):
+        # An object store has no folders to ask about: the key below the root's prefix.
+        rel = path[len(root) :].lstrip("/") if path != root else path.rsplit("/", 1)[-1]
+    else:
+        rel = os.path.relpath(path, root) if os.path.isdir(root) else os.path.basename(path)
     if rel == ".":
         rel = os.path.basename(path)
     return os.path.join(labels[root], rel) if len(roots) > 1 else rel
@@ -280,6 +286,13 @@ def _choose(
     """The keeper of a group: review decisions first, then protected files, then the policies."""
     verdicts = decisions.files if decisions is not None else {}
     members = list(group.members)
+    archived = [m for m in members if m.archive]
+    if archived:
+        # scan --against: the archived copy is what stays; archives are never touched.
+        ranked, why = rank_members(
+            archived, keep=keep, prefer=prefer, suggested=group.keep, suggested_why="", ops=ops
+        )
+        return ranked[0], "the archived copy (archives are never touched)"
     pool = [m for m in members if verdicts.get(m.path) == "keep"]
     source = "your review decision"
     if not pool:
@@ -338,13 +351,13 @@ def build_plan(
     alone; the links need byte-identical copies (the report's digests must be equal), so no
     picture is ever replaced by a different one; destinations never collide with each other.
     """
-    ops = ops or FileOps()
+    ops = ops or default_ops()
     if action not in ACTIONS:
         raise ConfigError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
     names = check_keep(keep.split(",") if isinstance(keep, str) else keep)
     prefer_dirs = tuple(os.path.abspath(os.fspath(p)) for p in prefer)
     protect_dirs = tuple(os.path.abspath(os.fspath(p)) for p in protect)
-    dest = os.path.abspath(os.fspath(to)) if to is not None else None
+    dest = _destination(to)
     if action in _NEEDS_TO and dest is None:
         raise ConfigError(f"--action {action} needs --to DIR")
     if action not in _NEEDS_TO and dest is not None:
@@ -353,7 +366,7 @@ def build_plan(
         raise ConfigError("--move and --include-singles are only for --action organize")
     if dest is not None and any(under(dest, d) for d in protect_dirs):
         raise ConfigError(f"--to {dest} is inside a protected folder")
-    if dest is not None and ops.exists(dest) and not os.path.isdir(dest):
+    if dest is not None and not is_url(dest) and ops.exists(dest) and not os.path.isdir(dest):
         raise ConfigError(f"--to {dest} exists and is not a folder")
 
     report_path = ""
@@ -381,6 +394,12 @@ def build_plan(
             f"(report of {decisions.report_created}, this one is of {report.created})"
         )
     roots = list(report.roots)
+    on_store = [m.path for g in report.groups for m in g.members if is_url(m.path)]
+    if on_store and (action == "trash" or action in LINKS):
+        raise ConfigError(
+            f"--action {action} cannot act on object storage ({on_store[0]}): "
+            "use --action quarantine --to URL (undo brings files back) or --action delete"
+        )
     labels = _root_labels(roots)
     taken: set[str] = set()
     groups: list[GroupPlan] = []
@@ -475,6 +494,14 @@ def _highest_number(dest: str, ops: FileOps) -> int:
     return max(numbers, default=0)
 
 
+def _destination(to: str | os.PathLike[str] | None) -> str | None:
+    """``--to`` made absolute; a URL (``s3://bucket/quarantine``) is kept as given."""
+    if to is None:
+        return None
+    text = os.fspath(to)
+    return text.rstrip("/") if is_url(text) else os.path.abspath(text)
+
+
 def _leave_reason(
     m: Member,
     keeper: Member,
@@ -483,6 +510,8 @@ def _leave_reason(
     protect: Sequence[str],
     action: str,
 ) -> str:
+    if m.archive:
+        return "in the archive (scan --against): never touched"
     guard = next((d for d in protect if under(m.path, d)), None)
     if guard is not None and action != "organize":
         return f"protected (under {guard})"

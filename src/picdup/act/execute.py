@@ -22,8 +22,10 @@ from typing import Any
 from picdup.act.build import LINKS, GroupPlan, Plan, Step, _unique, format_bytes
 from picdup.act.fileops import FileOps, TrashEntry, partial_name
 from picdup.act.journal import Journal, read_journal
+from picdup.act.remote import default_ops
 from picdup.errors import ActionError, InputError
 from picdup.progress import CancelToken, NullProgress, Progress
+from picdup.scan.remote import is_url
 
 __all__ = [
     "ApplyResult",
@@ -129,7 +131,7 @@ def apply(
     Performance: one ``stat`` per file and keeper, a digest read where the plan asks for it,
     two fsyncs of the journal per step; moves are renames within a device.
     """
-    ops = ops or FileOps()
+    ops = ops or default_ops()
     path = os.path.abspath(os.fspath(journal)) if journal is not None else ""
     if path and os.path.exists(path) and os.path.getsize(path) > 0:
         header, _ = read_journal(path)
@@ -153,7 +155,7 @@ def resume(
     A step that had begun when the run was killed is looked at on disk: finished if it got
     through, cleaned up and run again if it did not.
     """
-    ops = ops or FileOps()
+    ops = ops or default_ops()
     path = os.path.abspath(os.fspath(journal))
     header, records = read_journal(path)
     if any(r.get("type", "").startswith("undo") for r in records):
@@ -423,6 +425,8 @@ def _execute(index: int, step: Step, jr: Journal, ops: FileOps) -> StepResult:
 
 
 def _missing_dirs(folder: str) -> list[str]:
+    if is_url(folder):
+        return []  # object stores have no folders
     missing: list[str] = []
     cur = os.path.abspath(folder)
     while not os.path.isdir(cur):

@@ -10,6 +10,7 @@ from picdup.act.build import LINKS, Plan, Step
 from picdup.act.execute import _outcomes, observe
 from picdup.act.fileops import FileOps, TrashEntry
 from picdup.act.journal import Journal, read_journal
+from picdup.act.remote import default_ops
 
 __all__ = ["UndoResult", "undo"]
 
@@ -50,7 +51,7 @@ def undo(journal: str | os.PathLike[str], *, ops: FileOps | None = None) -> Undo
 
     Performance: one rename per moved file; links are rewritten from the bytes they share.
     """
-    ops = ops or FileOps()
+    ops = ops or default_ops()
     path = os.path.abspath(os.fspath(journal))
     header, records = read_journal(path)
     plan = Plan.from_dict(header.get("plan"))

@@ -73,11 +73,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from picdup.cli import apply, scan, undo
+    from picdup.cli import apply, archive, cache, scan, undo
 
     cli.add_command(scan.scan)
+    cli.add_command(cache.cache)
     cli.add_command(apply.apply_command)
     cli.add_command(undo.undo_command)
+    cli.add_command(cache.cache)
+    cli.add_command(archive.archive)
     from picdup.cli.review import review
 
     cli.add_command(review)

@@ -16,7 +16,12 @@ from rich.progress import (
 
 __all__ = ["RichProgress"]
 
-_LABELS = {"walk": "Listing files", "fingerprint": "Reading images", "match": "Matching"}
+_LABELS = {
+    "walk": "Listing files",
+    "cache": "Checking the cache",
+    "fingerprint": "Reading images",
+    "match": "Matching",
+}
 
 
 class RichProgress:

@@ -8,11 +8,12 @@ import sys
 import click
 from rich.console import Console
 
+from picdup.cli.cache import show_warnings
 from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
 from picdup.cli.progress import RichProgress
 from picdup.model import Report
 from picdup.options import ScanOptions
-from picdup.pipeline import run_scan
+from picdup.pipeline import run_against, run_scan
 from picdup.progress import CancelToken, Progress
 from picdup.report.json import check_output_path, report_to_dict, write_report
 
@@ -67,6 +68,9 @@ Examples:
   picdup scan stickers/ images/ --separate -o report.json
   picdup scan phone/ --mode exact -o dupes.csv
   picdup scan ~/Pictures --mode edited --rotations -o report.json
+  picdup scan ~/Pictures --cache /tmp/pictures.sqlite3 -o report.json
+  picdup scan s3://bucket/photos --engine dask -o report.json
+  picdup scan incoming/ --against ~/Archive -o new-dupes.json
   picdup scan DCIM/ --pairs -o report.json
 \b
 Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 interrupted."""
@@ -109,6 +113,38 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
 @click.option("--include-hidden", is_flag=True, help="Also scan hidden files and folders.")
 @click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where fingerprints are computed: local worker processes, or Dask tasks "
+    "(needs picdup[dask]).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler address (tcp://host:8786) for --engine dask "
+    "[default: a LocalCluster of --jobs workers].",
+)
+@click.option(
+    "--against",
+    "against",
+    multiple=True,
+    metavar="ARCHIVE",
+    help="Report only copies of ROOTS' files found in ARCHIVE (a folder, URL or an archive "
+    "index made by 'picdup archive build'); repeatable. The archive is never compared with "
+    "itself and never touched by apply.",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Fingerprint cache file [default: see 'picdup cache path'].",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the fingerprint cache.")
+@click.option(
     "--pairs",
     is_flag=True,
     help="Treat a RAW file and the JPEG beside it with the same name, or a Live Photo's "
@@ -125,6 +161,11 @@ def scan(
     quiet: bool,
     follow_symlinks: bool,
     include_hidden: bool,
+    engine: str,
+    scheduler: str | None,
+    against: tuple[str, ...],
+    cache_path: str | None,
+    no_cache: bool,
     pairs: bool,
 ) -> None:
     """Find exact, pixel-identical and near-duplicate images under ROOTS.
@@ -139,6 +180,10 @@ def scan(
         "rotations": rotations,
         "follow_symlinks": follow_symlinks,
         "include_hidden": include_hidden,
+        "engine": engine,
+        "scheduler": scheduler,
+        "use_cache": not no_cache,
+        "cache_path": cache_path,
         "pairs": pairs,
     }
     if jobs is not None:
@@ -147,19 +192,20 @@ def scan(
     to_stdout = output == "-"
     if output is not None and not to_stdout:
         check_output_path(output)  # fail before any work
+    show_warnings()
     err = Console(stderr=True)
     out = Console(stderr=to_stdout)
     interactive = err.is_terminal and not quiet
     progress: Progress | None = RichProgress(err) if interactive else None
     cancel = CancelToken()
+    command = ["picdup", "scan", *sys.argv[2:]]
     try:
-        report = run_scan(
-            roots,
-            options,
-            progress=progress,
-            cancel=cancel,
-            command=["picdup", "scan", *sys.argv[2:]],
-        )
+        if against:
+            report = run_against(
+                roots, against, options, progress=progress, cancel=cancel, command=command
+            )
+        else:
+            report = run_scan(roots, options, progress=progress, cancel=cancel, command=command)
     except KeyboardInterrupt:
         cancel.cancel()
         raise

@@ -265,14 +265,19 @@ def decode_full(
             if _frames(im) > 1:
                 im.seek(0)
             im.load()
-            im = ImageOps.exif_transpose(im)
+            # Without an orientation to apply, exif_transpose would only copy the pixels.
+            if _orientation(im) != 1:
+                im = ImageOps.exif_transpose(im)
             if im.mode in _ALPHA_MODES or (im.mode == "P" and "transparency" in im.info):
                 rgba = im.convert("RGBA")
                 alpha = rgba.getchannel("A")
                 if alpha.getextrema() != (255, 255):
                     return "RGBA", rgba.size, rgba.tobytes()
                 im = rgba
-            rgb = to_rgb(im) if im.mode in _WIDE_MODES else im.convert("RGB")
+            if im.mode == "RGB":
+                rgb = im  # convert() would only copy it
+            else:
+                rgb = to_rgb(im) if im.mode in _WIDE_MODES else im.convert("RGB")
             return "RGB", rgb.size, rgb.tobytes()
     except DECODE_FAILURES as exc:
         raise DecodeError(f"cannot decode: {exc}") from exc

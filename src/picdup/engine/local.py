@@ -1,17 +1,33 @@
-"""Fingerprinting on every local core, streamed back in input order."""
+"""Fingerprinting on every local core, streamed back as each chunk finishes.
+
+Work goes out in chunks (amortising the cost of a round trip to a worker over several files) with
+a bounded number of chunks in flight, so memory stays flat whatever the number of files, a slow
+file never holds back the results of the others, and a cancel stops within one chunk per worker.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
+import signal
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-from picdup.fingerprint import fingerprint_file
+from picdup.errors import DecodeError
+from picdup.fingerprint import fingerprint_file, pixel_digest
 from picdup.model import FileRef, Fingerprint
 from picdup.progress import CancelToken, NullProgress, Progress
 
-__all__ = ["fingerprint_all", "iter_fingerprints"]
+__all__ = [
+    "LocalEngine",
+    "chunk_size",
+    "fingerprint_all",
+    "iter_fingerprints",
+    "pixel_digest_all",
+]
+
+# Chunks in flight per worker: enough that a worker never waits for the next chunk.
+_IN_FLIGHT = 3
+_MAX_CHUNK = 64
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -21,21 +37,68 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; only the parent decides what it means (stop, keep
+    # what is cached), so workers must not die with a traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _work_chunk(
+    refs: list[tuple[int, FileRef]], max_pixels: int, decode: bool
+) -> list[tuple[int, Fingerprint]]:
+    return [(k, fingerprint_file(r, max_pixels=max_pixels, decode=decode)) for k, r in refs]
+
+
+def chunk_size(n: int, jobs: int) -> int:
+    """Files per round trip: about 16 chunks per worker, between 1 and 64 files each."""
+    return max(1, min(_MAX_CHUNK, n // (jobs * 16)))
+
+
 def iter_fingerprints(
-    refs: Sequence[FileRef], *, jobs: int, max_pixels: int, decode: bool = True
-) -> Iterator[Fingerprint]:
-    """Yield one fingerprint per ref, in order, computed by ``jobs`` worker processes."""
-    work = partial(fingerprint_file, max_pixels=max_pixels, decode=decode)
-    if jobs <= 1 or len(refs) < 2 * jobs:
-        yield from map(work, refs)
+    refs: Sequence[FileRef],
+    *,
+    jobs: int,
+    max_pixels: int,
+    decode: bool = True,
+    engine: LocalEngine | None = None,
+) -> Generator[tuple[int, Fingerprint], None, None]:
+    """Yield ``(index into refs, fingerprint)`` for every ref, in order of completion.
+
+    Runs in-process when ``jobs`` is 1 or there is too little work to pay for starting workers;
+    else on ``engine``'s workers (a temporary engine when None). Closing the iterator early
+    cancels the chunks that have not started.
+    """
+    n = len(refs)
+    if jobs <= 1 or n < 2 * jobs:
+        for k, ref in enumerate(refs):
+            yield k, fingerprint_file(ref, max_pixels=max_pixels, decode=decode)
         return
-    chunksize = max(1, min(32, len(refs) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
-        results = pool.map(work, refs, chunksize=chunksize)
-        try:
-            yield from results
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    size = chunk_size(n, jobs)
+    chunks = (
+        list(zip(range(lo, min(lo + size, n)), refs[lo : lo + size], strict=True))
+        for lo in range(0, n, size)
+    )
+    own = engine is None
+    runner = engine if engine is not None else LocalEngine(jobs)
+    pool = runner.pool()
+    pending: set[Future[list[tuple[int, Fingerprint]]]] = set()
+    try:
+        for chunk in chunks:
+            pending.add(pool.submit(_work_chunk, chunk, max_pixels, decode))
+            if len(pending) < jobs * _IN_FLIGHT:
+                continue
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                yield from fut.result()
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                yield from fut.result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        if own:
+            runner.close()
 
 
 def fingerprint_all(
@@ -46,20 +109,108 @@ def fingerprint_all(
     decode: bool = True,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    on_result: Callable[[Fingerprint], None] | None = None,
+    engine: LocalEngine | None = None,
 ) -> list[Fingerprint]:
-    """Fingerprint every ref; raises :class:`~picdup.errors.Cancelled` when cancelled."""
+    """Fingerprint every ref; the result is in the order of ``refs``.
+
+    Input: file references; ``jobs`` worker processes; ``on_result`` is called in this process
+    with each fingerprint as it arrives (the pipeline streams them into the cache).
+
+    Output: one fingerprint per ref (a bad file gives a fingerprint with ``error`` set).
+
+    Errors: :class:`~picdup.errors.Cancelled` when ``cancel`` is set; everything already passed
+    to ``on_result`` stays there.
+
+    Performance: one read and one reduced decode per file, on ``jobs`` cores; the parent only
+    collects results, so throughput is close to a bare decode loop on the same cores.
+    """
     sink = progress or NullProgress()
     sink.phase("fingerprint", len(refs))
-    out: list[Fingerprint] = []
-    stream = iter_fingerprints(refs, jobs=jobs, max_pixels=max_pixels, decode=decode)
+    out: list[Fingerprint | None] = [None] * len(refs)
+    stream = iter_fingerprints(refs, jobs=jobs, max_pixels=max_pixels, decode=decode, engine=engine)
     try:
-        for fp in stream:
-            out.append(fp)
+        for k, fp in stream:
+            out[k] = fp
+            if on_result is not None:
+                on_result(fp)
             sink.advance()
             if cancel is not None:
                 cancel.check()
     finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
-    return out
+        stream.close()
+    return [fp for fp in out if fp is not None]
+
+
+def _pixel_digest_or_none(path: str, max_pixels: int) -> str | None:
+    try:
+        return pixel_digest(path, max_pixels=max_pixels)
+    except (OSError, DecodeError):
+        return None
+
+
+def pixel_digest_all(
+    paths: Sequence[str],
+    *,
+    jobs: int,
+    max_pixels: int,
+    cancel: CancelToken | None = None,
+    engine: LocalEngine | None = None,
+) -> list[str | None]:
+    """The pixel digest of each path (None where the file cannot be decoded), in order.
+
+    Each is a full decode (several times the cost of a fingerprint), so they run one file per
+    task on ``jobs`` worker processes.
+    """
+    if jobs <= 1 or len(paths) < 2:
+        out = []
+        for path in paths:
+            out.append(_pixel_digest_or_none(path, max_pixels))
+            if cancel is not None:
+                cancel.check()
+        return out
+    own = engine is None
+    runner = engine if engine is not None else LocalEngine(jobs)
+    futures = [runner.pool().submit(_pixel_digest_or_none, p, max_pixels) for p in paths]
+    try:
+        results = []
+        for fut in futures:
+            results.append(fut.result())
+            if cancel is not None:
+                cancel.check()
+        return results
+    finally:
+        for fut in futures:
+            fut.cancel()
+        if own:
+            runner.close()
+
+
+class LocalEngine:
+    """Worker processes shared by every phase of one scan, started on first use.
+
+    A rescan served by the cache never starts them; a cold scan starts them once for the
+    fingerprints and reuses them for the pixel digests of candidate pairs.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=_context(), initializer=_ignore_sigint
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

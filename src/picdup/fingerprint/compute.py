@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 
@@ -9,15 +10,9 @@ import xxhash
 
 from picdup.decode import decode_full, decode_reduced, probe
 from picdup.errors import DecodeError
-from picdup.fingerprint.hashes import (
-    colour_signature,
-    content_box,
-    dhash,
-    grey,
-    phash_turns,
-    thumbnail,
-)
+from picdup.fingerprint.hashes import content_box, content_signatures, grey, phash_turns
 from picdup.model import FileRef, Fingerprint
+from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
 
 __all__ = ["ALGORITHM_VERSION", "SKIPPED", "content_digest", "fingerprint_file", "pixel_digest"]
@@ -40,12 +35,28 @@ class _Changed(OSError):
     """The file changed while it was being read: its bytes are not one state of the file."""
 
 
+def _read_rest(fd: int, head: bytes, size: int) -> bytes:
+    """``head`` and the rest of the file: one read of the known size (plus whatever a growing
+    file added), without the buffer growth of ``fh.read()``."""
+    parts = [head]
+    want = max(size - len(head), 0) + 1
+    while chunk := os.read(fd, want):
+        parts.append(chunk)
+        want = 1 << 20
+    return b"".join(parts)
+
+
 def _read(ref: FileRef) -> tuple[FileRef, bytes, str | None]:
     """The file as it is now: its ref (size and mtime from the open file), its bytes, or only
     its head and the reason it is not an image.
 
     The head is sniffed first, so a video or document with any name is never read in full.
     """
+    if is_url(ref.path):
+        data, reason = read_url(ref.path)
+        if reason is None and len(data) != ref.size:
+            ref = dataclasses.replace(ref, size=len(data))  # rewritten since the listing
+        return ref, data, reason
     # O_NONBLOCK and the fstat check: a path that became a FIFO or device after the walk must
     # not block the scan or stream endless bytes. O_NOFOLLOW is not used: the walk decided
     # whether links are followed, and a link it listed is meant to be read.
@@ -54,10 +65,9 @@ def _read(ref: FileRef) -> tuple[FileRef, bytes, str | None]:
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
             raise OSError(0, "no longer a regular file (it was replaced during the scan)")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            head = fh.read(HEAD_BYTES)
-            kind, reason = sniff(head)
-            data = head if kind is None else head + fh.read()
+        head = os.read(fd, HEAD_BYTES)
+        kind, reason = sniff(head)
+        data = head if kind is None else _read_rest(fd, head, before.st_size)
         after = os.fstat(fd)
     finally:
         os.close(fd)
@@ -124,19 +134,20 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         return Fingerprint(ref, digest, error=str(exc))
     g = grey(decoded.rgb)
     top, bottom, left, right = content_box(g)
-    content = g[top:bottom, left:right]
+    p_hash, d_hash, thumb, colour = content_signatures(decoded.rgb, g, (top, bottom, left, right))
     rh, rw = g.shape
     info = decoded.info
-    hashes = phash_turns(content)
     return Fingerprint(
         ref,
         digest,
         info,
-        phash=hashes[0],
-        phash_turns=b"".join(h.to_bytes(8, "big") for h in hashes[1:]),
-        dhash=dhash(content),
-        thumb=thumbnail(content),
-        colour=colour_signature(decoded.rgb[top:bottom, left:right]),
+        phash=p_hash,
+        phash_turns=b"".join(
+            t.to_bytes(8, "big") for t in phash_turns(g[top:bottom, left:right])[1:]
+        ),
+        dhash=d_hash,
+        thumb=thumb,
+        colour=colour,
         content_width=max(1, round((right - left) * info.width / rw)),
         content_height=max(1, round((bottom - top) * info.height / rh)),
     )
@@ -144,7 +155,7 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
 
 def pixel_digest(path: str, *, max_pixels: int) -> str:
     """Digest of the fully decoded, orientation-normalised pixels (the evidence for ``pixel``)."""
-    data = _read_regular(path)
+    data = read_url_bytes(path) if is_url(path) else _read_regular(path)
     mode, (w, h), raw = decode_full(data, max_pixels=max_pixels, name=path)
     hasher = xxhash.xxh3_128()
     hasher.update(f"{mode}:{w}x{h}:".encode())

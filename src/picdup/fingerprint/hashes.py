@@ -16,6 +16,7 @@ __all__ = [
     "THUMB_SIZE",
     "colour_signature",
     "content_box",
+    "content_signatures",
     "dhash",
     "grey",
     "pack_bits",
@@ -49,8 +50,16 @@ _TRIM_FLAT = 1.5
 
 def grey(rgb: np.ndarray) -> np.ndarray:
     """ITU-R 601 luma as float32, the same weights Pillow's ``convert("L")`` uses."""
-    rgb32 = rgb.astype(np.float32)
-    result: np.ndarray = rgb32[..., 0] * 0.299 + rgb32[..., 1] * 0.587 + rgb32[..., 2] * 0.114
+    # In place, channel by channel: the same float32 operations in the same order as
+    # ``r * 0.299 + g * 0.587 + b * 0.114``, without the temporaries.
+    result: np.ndarray = rgb[..., 0].astype(np.float32)
+    result *= 0.299
+    channel = rgb[..., 1].astype(np.float32)
+    channel *= 0.587
+    result += channel
+    np.copyto(channel, rgb[..., 2])
+    channel *= 0.114
+    result += channel
     return result
 
 
@@ -59,9 +68,19 @@ def _border_run(lines: np.ndarray) -> int:
     ref = float(np.median(lines[0]))
     if _TRIM_DARK < ref < _TRIM_LIGHT or float(lines[0].std()) > _TRIM_FLAT:
         return 0
-    outliers = (np.abs(lines - ref) > _TRIM_TOL).mean(axis=1)
-    bad = np.flatnonzero(outliers > _TRIM_OUTLIERS)
-    return int(bad[0]) if bad.size else len(lines)
+    n = len(lines)
+    # Growing blocks: most pictures have no border, so the answer is in the first few lines
+    # and the rest of the image need not be looked at.
+    start, step = 0, 4
+    while start < n:
+        block = lines[start : start + step]
+        outliers = (np.abs(block - ref) > _TRIM_TOL).mean(axis=1)
+        bad = np.flatnonzero(outliers > _TRIM_OUTLIERS)
+        if bad.size:
+            return start + int(bad[0])
+        start += step
+        step *= 2
+    return n
 
 
 def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
@@ -106,7 +125,8 @@ def pack_bits(bits: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits.astype(np.uint8).ravel()).tobytes(), "big")
 
 
-def _phash_of_small(small: np.ndarray) -> int:
+def _phash_of(small32: np.ndarray) -> int:
+    small = small32.astype(np.float64)
     d = _dct_matrix(_PHASH_SIZE)
     coeffs = d @ small @ d.T
     low = coeffs[:_PHASH_LOW, :_PHASH_LOW]
@@ -115,7 +135,11 @@ def _phash_of_small(small: np.ndarray) -> int:
 
 def phash(g: np.ndarray) -> int:
     """64-bit DCT hash: the 8×8 lowest frequencies of a 32×32 greyscale, above their median."""
-    return _phash_of_small(resize_grey(g, _PHASH_SIZE, _PHASH_SIZE).astype(np.float64))
+    return _phash_of(resize_grey(g, _PHASH_SIZE, _PHASH_SIZE))
+
+
+def _dhash_of(small: np.ndarray) -> int:
+    return pack_bits(small[:, 1:] > small[:, :-1])
 
 
 def turn(a: np.ndarray, code: int) -> np.ndarray:
@@ -134,20 +158,53 @@ def phash_turns(g: np.ndarray) -> tuple[int, ...]:
     Box resizing commutes with flips and quarter turns, so turning the 32×32 reduction is the
     same as hashing a turned copy of the picture: no second decode, 7 small matrix products.
     """
-    small = resize_grey(g, _PHASH_SIZE, _PHASH_SIZE).astype(np.float64)
-    return tuple(_phash_of_small(np.ascontiguousarray(turn(small, k))) for k in range(8))
+    small = resize_grey(g, _PHASH_SIZE, _PHASH_SIZE)
+    return tuple(_phash_of(np.ascontiguousarray(turn(small, k))) for k in range(8))
 
 
 def dhash(g: np.ndarray) -> int:
     """64-bit gradient hash: is each of 8×8 pixels brighter than its right neighbour."""
-    small = resize_grey(g, 9, 8)
-    return pack_bits(small[:, 1:] > small[:, :-1])
+    return _dhash_of(resize_grey(g, 9, 8))
+
+
+def _thumb_of(small: np.ndarray) -> bytes:
+    return bytes(np.rint(small).clip(0, 255).astype(np.uint8).tobytes())
 
 
 def thumbnail(g: np.ndarray) -> bytes:
     """The verification thumbnail: THUMB_SIZE² greyscale bytes of the trimmed content."""
-    small = resize_grey(g, THUMB_SIZE, THUMB_SIZE)
-    return bytes(np.rint(small).clip(0, 255).astype(np.uint8).tobytes())
+    return _thumb_of(resize_grey(g, THUMB_SIZE, THUMB_SIZE))
+
+
+def content_signatures(
+    rgb: np.ndarray, g: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[int, int, bytes, bytes]:
+    """``(phash, dhash, thumbnail, colour_signature)`` of the content inside ``box``.
+
+    The same values as the four functions applied to the cropped arrays, computed from one
+    Pillow image per array (Pillow crops by copying rows, without numpy's strided copy), which
+    is what the fingerprinting hot path uses.
+    """
+    top, bottom, left, right = box
+    h, w = g.shape
+    whole = (top, bottom, left, right) == (0, h, 0, w)
+    grey_im = Image.fromarray(np.ascontiguousarray(g, dtype=np.float32), mode="F")
+    rgb_im = Image.fromarray(np.ascontiguousarray(rgb))
+    if not whole:
+        grey_im = grey_im.crop((left, top, right, bottom))
+        rgb_im = rgb_im.crop((left, top, right, bottom))
+
+    def small(width: int, height: int) -> np.ndarray:
+        out = grey_im.resize((width, height), Image.Resampling.BOX)
+        return np.asarray(out, dtype=np.float32)
+
+    colour = rgb_im.resize((COLOUR_SIZE, COLOUR_SIZE), Image.Resampling.BOX)
+    return (
+        _phash_of(small(_PHASH_SIZE, _PHASH_SIZE)),
+        _dhash_of(small(9, 8)),
+        _thumb_of(small(THUMB_SIZE, THUMB_SIZE)),
+        bytes(np.asarray(colour, dtype=np.uint8).tobytes()),
+    )
 
 
 def colour_signature(rgb: np.ndarray) -> bytes:

@@ -1,106 +1,114 @@
-"""Multi-index hashing over 16-bit chunks of 64-bit hashes.
+"""Multi-index hashing over four 16-bit chunks of 64-bit hashes, compiled with numba.
 
-Pigeonhole: if two hashes differ in at most ``r`` bits, then of the 4 disjoint 16-bit chunks at
-least one differs in at most ``r // 4`` bits. So for each chunk we index every hash by that chunk's
-value in a direct-address table (65,536 buckets: a counting sort, no hashing), and look up each
-hash's chunk XOR every 16-bit mask of weight ``<= r // 4``. Each candidate is checked on the full
-64 bits, so the answer is exactly the brute force answer.
+Pigeonhole, in the refined form of Norouzi, Punjani and Fleet (Fast Search in Hamming Space with
+Multi-Index Hashing, CVPR 2012): write the radius as ``r = 4a + b`` with ``0 <= b < 4``. If two
+hashes differ in at most ``r`` bits, then one of the first ``b + 1`` chunks differs in at most
+``a`` bits, or one of the others in at most ``a - 1``. So each chunk gets a direct-address table
+(65,536 buckets, filled by a counting sort) and every hash probes the buckets of its own chunk
+value XOR each 16-bit mask of weight up to that chunk's radius. Each candidate is checked on
+the full 64 bits, so the answer is exactly the brute-force answer.
 
-Cost: ``4 × C(16, <= r//4)`` vectorised passes over the N hashes plus the candidates found, which
-on real data (unrelated images spread over the hash space) is about linear in N. Memory is the
-hashes, one permutation and the candidate block being checked: linear in N.
+Every pair is produced exactly once, without a deduplication pass: a pair is taken only from the
+lower of its two buckets (or, within one bucket, from its lower index), and only in the first
+chunk in which it is close enough to be found.
+
+Cost: about ``N × 428`` table probes at radius 10 (tables of 256 KiB stay in cache) and
+``N × 428 × N / 65536 / 2`` candidate checks on spread-out hashes, each a load from a hash array
+kept in bucket order, so the loads are sequential. On 1M pHash-like hashes at radius 10 that is
+a few seconds on one core; numpy could not do it in under a minute (every probe is a full pass),
+which is the measured reason for numba. Memory is linear: the hashes in four bucket orders
+(32 bytes per hash), four permutations (32 bytes per hash), and the pairs found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from picdup.index.brute import brute_force_pairs
 
-__all__ = ["mih_pairs", "pairs_within"]
+__all__ = ["chunk_radii", "mih_pairs", "pairs_within"]
 
 _CHUNK_BITS = 16
 _CHUNKS = 64 // _CHUNK_BITS
 _BUCKETS = 1 << _CHUNK_BITS
-# Upper bound on candidate pairs expanded at once, to keep memory flat on clustered data.
-_BLOCK_CANDIDATES = 1 << 22
-# Below this many hashes the brute force is as fast and simpler.
+# Slices of the bucket range handed to threads: small enough to balance skewed buckets.
+_SLICES = 64
+# Below this many hashes the brute force is as fast, and needs no compiled kernel.
 _BRUTE_FORCE_BELOW = 2000
 
 
+def chunk_radii(radius: int) -> list[int]:
+    """Per-chunk search radius for a total ``radius`` (-1: the chunk need not be searched)."""
+    a, b = divmod(radius, _CHUNKS)
+    return [a if c <= b else a - 1 for c in range(_CHUNKS)]
+
+
 def _masks(weight: int) -> np.ndarray:
+    """Every 16-bit mask of at most ``weight`` bits, lightest first."""
     values = np.arange(_BUCKETS, dtype=np.int64)
-    return values[np.bitwise_count(values) <= weight]
+    pop = np.bitwise_count(values)
+    keep = values[pop <= weight]
+    return keep[np.argsort(pop[keep], kind="stable")].astype(np.uint32)
 
 
-def _query_blocks(counts: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Split queries into consecutive ranges whose candidate totals stay under the block bound."""
-    csum = np.cumsum(counts)
-    n = len(counts)
-    start = 0
-    while start < n:
-        base = csum[start - 1] if start else 0
-        stop = int(np.searchsorted(csum, base + _BLOCK_CANDIDATES, side="right"))
-        stop = max(stop, start + 1)
-        yield start, min(stop, n)
-        start = stop
+def mih_pairs(
+    hashes: np.ndarray, radius: int, *, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs ``i < j`` within ``radius``; same contract as :func:`brute_force_pairs`.
 
-
-def mih_pairs(hashes: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs ``i < j`` within ``radius``; same contract as :func:`brute_force_pairs`."""
+    ``threads`` compiled threads share the work (each takes slices of the bucket range).
+    """
     if not 0 <= radius <= 64:
         raise ValueError(f"radius must be between 0 and 64, got {radius}")
     h = np.ascontiguousarray(hashes, dtype=np.uint64)
     n = len(h)
-    masks = _masks(radius // _CHUNKS)
-    found_i: list[np.ndarray] = []
-    found_j: list[np.ndarray] = []
-    all_idx = np.arange(n, dtype=np.int64)
+    if radius >= 4 * _CHUNK_BITS // 2:
+        # Chunk radii of 8+ bits probe most of every table: brute force is no slower.
+        return brute_force_pairs(h, radius)
+    radii = np.array(chunk_radii(radius), dtype=np.int64)
+    masks = _masks(int(radii.max()))
+    pop = np.bitwise_count(masks.astype(np.int64))
+    mask_counts = np.array([int((pop <= r).sum()) if r >= 0 else 0 for r in radii], np.int64)
+    orders = np.empty((_CHUNKS, n), dtype=np.int64)
+    sorted_h = np.empty((_CHUNKS, n), dtype=np.uint64)
+    starts = np.zeros((_CHUNKS, _BUCKETS + 1), dtype=np.int64)
     for c in range(_CHUNKS):
         keys = ((h >> np.uint64(c * _CHUNK_BITS)) & np.uint64(_BUCKETS - 1)).astype(np.int64)
-        order = np.argsort(keys, kind="stable")
-        counts = np.bincount(keys, minlength=_BUCKETS)
-        starts = np.cumsum(counts) - counts
-        for mask in masks:
-            q = keys ^ mask
-            q_counts = counts[q]
-            q_starts = starts[q]
-            for lo, hi in _query_blocks(q_counts):
-                cnt = q_counts[lo:hi]
-                total = int(cnt.sum())
-                if total == 0:
-                    continue
-                qi = np.repeat(all_idx[lo:hi], cnt)
-                first = np.repeat(np.cumsum(cnt) - cnt, cnt)
-                pos = np.arange(total, dtype=np.int64) - first + np.repeat(q_starts[lo:hi], cnt)
-                qj = order[pos]
-                keep = qj > qi
-                qi, qj = qi[keep], qj[keep]
-                close = np.bitwise_count(h[qi] ^ h[qj]) <= radius
-                found_i.append(qi[close])
-                found_j.append(qj[close])
-    if not found_i:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty.copy(), np.empty(0, dtype=np.uint8)
-    pair_keys = np.unique(np.concatenate(found_i) * n + np.concatenate(found_j))
-    i = pair_keys // n
-    j = pair_keys % n
-    d = np.bitwise_count(h[i] ^ h[j]).astype(np.uint8)
-    return i, j, d
+        orders[c] = np.argsort(keys, kind="stable")
+        sorted_h[c] = h[orders[c]]
+        np.cumsum(np.bincount(keys, minlength=_BUCKETS), out=starts[c, 1:])
+    from picdup.index._kernel import mih_kernel
+
+    args = (radius, radii, masks, mask_counts, orders, sorted_h, starts)
+    if threads <= 1:
+        parts = [mih_kernel(0, _BUCKETS, *args)]
+    else:
+        # The kernel releases the GIL; slices of the bucket range are independent.
+        step = _BUCKETS // _SLICES
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            futures = [
+                pool.submit(mih_kernel, lo, lo + step, *args) for lo in range(0, _BUCKETS, step)
+            ]
+            parts = [f.result() for f in futures]
+    i = np.concatenate([p[0] for p in parts])
+    j = np.concatenate([p[1] for p in parts])
+    d = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((j, i))
+    return i[order], j[order], d[order]
 
 
 def pairs_within(
-    hashes: np.ndarray, radius: int, *, method: str = "auto"
+    hashes: np.ndarray, radius: int, *, method: str = "auto", threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of hashes within ``radius`` bits, as ``(i, j, distance)`` sorted by ``(i, j)``.
 
     ``method`` is ``"auto"`` (brute force for small inputs, else multi-index hashing),
-    ``"brute"`` or ``"mih"``.
+    ``"brute"`` or ``"mih"``; ``threads`` is the number of cores multi-index hashing may use.
     """
+    if method not in ("auto", "brute", "mih"):
+        raise ValueError(f"unknown index method {method!r}")
     if method == "brute" or (method == "auto" and len(hashes) < _BRUTE_FORCE_BELOW):
         return brute_force_pairs(hashes, radius)
-    if method in ("mih", "auto"):
-        return mih_pairs(hashes, radius)
-    raise ValueError(f"unknown index method {method!r}")
+    return mih_pairs(hashes, radius, threads=threads)

@@ -82,6 +82,8 @@ def _member_from(d: dict[str, Any]) -> Member:
         score=float(d.get("score", 1.0)),
         mtime_ns=int(d.get("mtime_ns", 0)),
         digest=str(d.get("digest", "")),
+        archive=bool(d.get("archive", False)),
+        etag=None if d.get("etag") is None else str(d["etag"]),
     )
 
 
