@@ -15,6 +15,7 @@ import pytest
 import picdup
 from imagegen import photo, save, to_bytes
 from picdup.errors import ConfigError
+from picdup.fingerprint.hashes import THUMB_SIZE
 from picdup.index.archive import (
     ArchiveIndex,
     arrays_from_fingerprints,
@@ -162,7 +163,7 @@ def _fake_fps(hashes: np.ndarray) -> list[Fingerprint]:
             ImageInfo("JPEG", 640, 480),
             phash=int(h),
             dhash=int(h) ^ 1,
-            thumb=bytes([k % 256]) * 4096,
+            thumb=bytes([k % 256]) * (THUMB_SIZE * THUMB_SIZE),
             colour=bytes(48),
             content_width=640,
             content_height=480,

@@ -10,7 +10,7 @@ size and a query reads only the pages it touches:
 ``phash.npy``, ``dhash.npy``, ``digest.npy`` (N×2 uint64), ``size.npy``, ``mtime_ns.npy``,
 ``dims.npy`` (N×4 int32: width, height, content width, content height), ``format.npy`` (uint8)
     one value per entry.
-``thumbs.npy`` (N×4096 uint8), ``colours.npy`` (N×48 uint8)
+``thumbs.npy`` (N×THUMB_SIZE² uint8), ``colours.npy`` (N×48 uint8)
     the verification thumbnails: 4 KiB per entry, read only for candidates.
 ``paths.bin`` + ``paths.npy``, ``etags.bin`` + ``etags.npy``, ``root.npy``
     UTF-8 strings as one blob with offsets, decoded only for matched entries.
@@ -142,7 +142,7 @@ class ArchiveArrays:
     mtime_ns: np.ndarray
     dims: np.ndarray  # (N, 4) int32
     format: np.ndarray  # uint8, index into formats
-    thumbs: np.ndarray | RowStack  # (N, 4096) uint8
+    thumbs: np.ndarray | RowStack  # (N, THUMB_SIZE²) uint8
     colours: np.ndarray | RowStack  # (N, 48) uint8
     root: np.ndarray  # uint16, index into roots
     paths: list[str]
