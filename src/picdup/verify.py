@@ -238,12 +238,16 @@ def measure_pairs(
     *,
     block_bound: float = 22.0,
     max_crop: float = 0.0,
+    normalised: bool = True,
 ) -> PairEvidence:
     """Thumbnail, shape and colour evidence for pairs ``(i[k], j[k])``, in chunks.
 
     ``turns[k]`` (a code of :func:`~picdup.fingerprint.hashes.turn`) is applied to the thumbnail
     and colour signature of ``i[k]`` first. ``block_bound`` is the level above which a 4×4 block
     counts as changed for ``norm_share``; ``max_crop`` > 0 enables the crop search.
+    ``normalised=False`` skips the brightness-normalised evidence (``norm_mean``, ``norm_share``
+    are then infinite): only the ``edited`` and ``similar`` classes read it, and it is half the
+    cost of a pair.
     """
     n = len(i)
     if turns is None:
@@ -266,6 +270,11 @@ def measure_pairs(
         # The third-worst block: one or two odd blocks (a palette colour that GIF quantisation
         # moved, a JPEG artefact on an edge) are noise, while changed text spans several.
         blocks.append(np.partition(per_block, -_ODD_BLOCKS - 1, axis=1)[:, -_ODD_BLOCKS - 1])
+        if not normalised:
+            nmeans.append(np.full(len(ci), np.inf, dtype=np.float32))
+            nshares.append(np.full(len(ci), np.inf, dtype=np.float32))
+            crops.append(np.zeros(len(ci), dtype=bool))
+            continue
         na, nb = _normalise(a), _normalise(b)
         if max_crop > 0:
             wa, wb = _aligned(na, nb, max_crop)
@@ -351,8 +360,11 @@ def verify_pairs(
         return []
     if turns is None:
         turns = np.zeros(len(i), dtype=np.int64)
-    max_crop = bounds.edited_crop if loosest.rank >= MatchClass.EDITED.rank else 0.0
-    ev = measure_pairs(stack, i, j, turns, block_bound=bounds.block_diff, max_crop=max_crop)
+    loose = loosest.rank >= MatchClass.EDITED.rank
+    max_crop = bounds.edited_crop if loose else 0.0
+    ev = measure_pairs(
+        stack, i, j, turns, block_bound=bounds.block_diff, max_crop=max_crop, normalised=loose
+    )
     near, edited, similar = classify(ev, bounds, loosest)
     pixel_try = (ev.mean_diff <= _PIXEL_MEAN_DIFF) & (turns == 0)
     matches: list[Match] = []
