@@ -181,3 +181,26 @@ def test_report_gets_the_usual_file_mode(tree: Path, run_cli, tmp_path: Path) ->
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_terminal_listing_shows_names_literally() -> None:
+    import io
+    import os
+
+    from rich.console import Console
+
+    from picdup.cli.scan import _show_groups
+    from picdup.model import Group, Member, Report, Stats
+
+    odd = os.fsdecode(b"/p/[bold]caf\xe9[/].jpg")
+    members = tuple(
+        Member(path, 10, "", 1, 1, "JPEG", cls, 0, 1.0)
+        for path, cls in ((odd, "keeper"), ("/p/b.jpg", "exact"))
+    )
+    group = Group(1, "exact", "/p", odd, "largest file", members)
+    report = Report(("/p",), {}, Stats(), (), (group,))
+    buf = io.StringIO()
+    _show_groups(Console(file=buf, force_terminal=False, width=200), report)
+    text = buf.getvalue()
+    assert "keep /p/[bold]caf\\xe9[/].jpg" in text
+    assert "exact  /p/b.jpg" in text

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from picdup._text import format_bytes
 from picdup.act.fileops import FileOps
 from picdup.act.policy import DEFAULT_KEEP, check_keep, rank_members, under
 from picdup.act.remote import default_ops
@@ -31,7 +32,6 @@ __all__ = [
     "Plan",
     "Step",
     "build_plan",
-    "format_bytes",
 ]
 
 ACTIONS: dict[str, str] = {
@@ -48,15 +48,6 @@ _NEEDS_TO = ("quarantine", "move", "organize")
 LINKS = ("hardlink", "symlink", "reflink")
 PLAN_FORMAT = "picdup-plan"
 _VERSION = 1
-
-
-def format_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from picdup.act.build import LINKS, GroupPlan, Plan, Step, _unique, format_bytes
+from picdup._text import format_bytes
+from picdup.act.build import LINKS, GroupPlan, Plan, Step, _unique
 from picdup.act.fileops import FileOps, TrashEntry, partial_name
 from picdup.act.journal import Journal, read_journal
 from picdup.act.remote import default_ops

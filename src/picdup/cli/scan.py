@@ -7,7 +7,9 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
+from picdup._text import display_path, format_bytes
 from picdup.cli.cache import show_warnings
 from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
 from picdup.cli.progress import RichProgress
@@ -17,18 +19,9 @@ from picdup.pipeline import run_against, run_scan
 from picdup.progress import CancelToken, Progress
 from picdup.report.json import check_output_path, report_to_dict, write_report
 
-__all__ = ["format_bytes", "scan", "summary_line"]
+__all__ = ["scan", "summary_line"]
 
 _SHOWN_GROUPS = 20
-
-
-def format_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 def summary_line(report: Report) -> str:
@@ -46,8 +39,9 @@ def summary_line(report: Report) -> str:
 
 def _show_groups(console: Console, report: Report) -> None:
     for g in report.groups[:_SHOWN_GROUPS]:
+        keep = escape(display_path(g.keep))  # a name like "[b]x.jpg" is not markup
         console.print(
-            f"[bold]group {g.id}[/] ({g.cls}) keep [green]{g.keep}[/] — {g.why}",
+            f"[bold]group {g.id}[/] ({g.cls}) keep [green]{keep}[/] — {g.why}",
             markup=True,
             highlight=False,
             soft_wrap=True,
@@ -55,7 +49,10 @@ def _show_groups(console: Console, report: Report) -> None:
         for m in g.members:
             if m.path != g.keep:
                 console.print(
-                    f"    {m.cls:<6} {m.path}", markup=False, highlight=False, soft_wrap=True
+                    f"    {m.cls:<6} {display_path(m.path)}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
                 )
     if len(report.groups) > _SHOWN_GROUPS:
         console.print(f"… and {len(report.groups) - _SHOWN_GROUPS} more groups", highlight=False)
