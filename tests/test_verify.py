@@ -108,3 +108,39 @@ def test_evidence_of_a_copy_is_within_the_default_bounds(tmp_path: Path) -> None
     assert ev.mean_diff[0] <= bounds.mean_diff
     assert ev.block_diff[0] <= bounds.block_diff
     assert not ev.colour_mismatch[0]
+
+
+def _small_caption(base: Image.Image, caption: str) -> Image.Image:
+    im = base.copy()
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=24)
+    box = draw.textbbox((0, 0), caption, font=font, stroke_width=1)
+    x = (im.width - (box[2] - box[0])) // 2
+    draw.text(
+        (x, im.height - 50), caption, font=font, fill="white", stroke_width=1, stroke_fill="black"
+    )
+    return im
+
+
+def test_small_thin_captions_on_a_light_photo_stay_apart(tmp_path: Path) -> None:
+    # Thin letters shrink to a few faint thumbnail pixels: each block differs by less than
+    # ``block_diff``, so only the ratios to the mean difference keep these apart.
+    base = ImageEnhance.Brightness(photo(23, 600, 450)).enhance(1.7)
+    fps = [
+        _save(_small_caption(base, "meeting pass meeting there"), tmp_path / "meme_a.jpg", 95),
+        _save(_small_caption(base, "email when done tomorrow"), tmp_path / "meme_b.jpg", 95),
+        _save(base, tmp_path / "plain.jpg", 95),
+    ]
+    ev = measure_pairs(ThumbStack.of(fps), np.array([0]), np.array([1]))
+    bounds = Bounds()
+    assert ev.block_diff[0] <= bounds.block_diff  # the worst-block test alone misses them
+    assert ev.mean_diff[0] <= bounds.mean_diff
+    assert ev.peak_ratio[0] > bounds.peak_ratio
+    assert _classes(fps) == {}
+
+
+def test_ratios_of_equal_thumbnails_are_zero(tmp_path: Path) -> None:
+    fp = _save(photo(24, 320, 240), tmp_path / "a.jpg")
+    ev = measure_pairs(ThumbStack.of([fp, fp]), np.array([0]), np.array([1]))
+    assert ev.peak_ratio[0] == 0.0
+    assert ev.text_spread[0] == 0.0

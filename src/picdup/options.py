@@ -32,6 +32,14 @@ class Bounds:
     ``|log(aspect_a / aspect_b)|`` of the trimmed content; it is loose on purpose (a 4:3 photo
     squashed to a square is still the same picture: 0.29).
 
+    Two more ``near`` bounds catch text changed in a small part of an otherwise equal picture
+    (a caption in thin light letters, a chat screenshot's lines squashed to a few pixels), whose
+    blocks differ by less than ``block_diff``: ``peak_ratio`` bounds the third-worst block over
+    the mean difference (plus 0.2), since real copies differ a little everywhere and changed
+    text only in a few blocks (not asked when a side is palette-coded, as a GIF: quantisation
+    moves a few colours as much); ``text_spread`` bounds the number of interior blocks over 14
+    levels over the squared mean difference (plus 0.5).
+
     The ``edited_*`` bounds apply after brightness and contrast are normalised and after the
     best small crop is searched: ``edited_block_share`` is the share of 4×4 blocks allowed over
     ``block_diff`` (a watermark or a logo). ``similar_mean`` bounds the normalised mean
@@ -42,6 +50,8 @@ class Bounds:
     mean_diff: float = 3.5
     block_diff: float = 22.0
     aspect: float = 0.35
+    peak_ratio: float = 14.5
+    text_spread: float = 2.0
     edited_radius: int = 18
     edited_mean: float = 5.0
     edited_block_share: float = 0.02
@@ -57,6 +67,8 @@ class Bounds:
         for name in (
             "mean_diff",
             "block_diff",
+            "peak_ratio",
+            "text_spread",
             "aspect",
             "edited_mean",
             "edited_block_share",

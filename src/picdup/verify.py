@@ -10,6 +10,8 @@ from the 128×128 greyscale thumbnails of the trimmed content and the 4×4 colou
   pixel of shift tolerance and tolerance for one side being slightly softer (a smaller or more
   compressed copy), the trimmed content has a compatible shape, and colour agrees. The worst-block
   test is what keeps apart memes and screenshots that share a layout but differ in their text;
+  so do two ratios for text too faint or thin for it: the worst blocks must not stand out from
+  the mean difference, and few interior blocks may differ strongly for so small a mean;
 - ``edited``: after brightness and contrast are normalised and the best small crop is searched
   (up to ``Bounds.edited_crop`` of each side), the mean difference is small and only a small share
   of blocks differs (a watermark); colour may differ (a greyscale copy);
@@ -56,6 +58,16 @@ _NORM_MEAN = 128.0
 _NORM_STD = 50.0
 # Crop search: margins tried on each side, as shares of the side.
 _CROP_STEPS = 6
+# Changed text is local: two copies of one picture differ a little everywhere (resampling,
+# compression) and most at sharp edges, while a different caption leaves the rest equal and
+# concentrates the difference in a few blocks. The floors keep pixel-equal pairs (mean about 0)
+# from dividing by nothing. See ``Bounds.peak_ratio`` and ``Bounds.text_spread``.
+_PEAK_FLOOR = 0.2
+_SPREAD_FLOOR = 0.5
+_TEXT_LEVEL = 14.0
+# Palette quantisation moves a few colours locally, as much as a faint caption does: the peak
+# ratio is not asked of such pairs (the worst-block bound still is).
+_PALETTE = frozenset({"P", "PA"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +77,7 @@ class ThumbStack:
     thumbs: np.ndarray  # (N, THUMB_SIZE, THUMB_SIZE) uint8
     colours: np.ndarray  # (N, COLOUR_SIZE, COLOUR_SIZE, 3) uint8
     log_aspect: np.ndarray  # (N,) float64
+    palette: np.ndarray  # (N,) bool: colours quantised to a palette (GIF, palette PNG)
 
     @classmethod
     def of(cls, fps: list[Fingerprint]) -> ThumbStack:
@@ -72,6 +85,7 @@ class ThumbStack:
         thumbs = np.zeros((n, THUMB_SIZE, THUMB_SIZE), dtype=np.uint8)
         colours = np.zeros((n, COLOUR_SIZE, COLOUR_SIZE, 3), dtype=np.uint8)
         log_aspect = np.zeros(n, dtype=np.float64)
+        palette = np.array([fp.info is not None and fp.info.mode in _PALETTE for fp in fps], bool)
         for k, fp in enumerate(fps):
             if len(fp.thumb) == THUMB_SIZE * THUMB_SIZE:
                 thumbs[k] = np.frombuffer(fp.thumb, dtype=np.uint8).reshape(THUMB_SIZE, THUMB_SIZE)
@@ -81,7 +95,7 @@ class ThumbStack:
                 )
             if fp.content_width and fp.content_height:
                 log_aspect[k] = np.log(fp.content_width / fp.content_height)
-        return cls(thumbs, colours, log_aspect)
+        return cls(thumbs, colours, log_aspect, palette)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,8 @@ class PairEvidence:
 
     mean_diff: np.ndarray
     block_diff: np.ndarray
+    peak_ratio: np.ndarray  # third-worst block over the mean difference (plus a floor)
+    text_spread: np.ndarray  # interior blocks over _TEXT_LEVEL per squared mean (plus a floor)
     norm_mean: np.ndarray  # brightness/contrast normalised, best crop applied
     norm_share: np.ndarray  # share of 4×4 blocks over Bounds.block_diff, same alignment
     cropped: np.ndarray  # bool: the best alignment is a crop, not the whole picture
@@ -278,7 +294,8 @@ def measure_pairs(
     n = len(i)
     if turns is None:
         turns = np.zeros(n, dtype=np.int64)
-    means, blocks, nmeans, nshares, crops = [], [], [], [], []
+    means, blocks, peaks, spreads = [], [], [], []
+    nmeans, nshares, crops = [], [], []
     for lo in range(0, n, _PAIR_CHUNK):
         ci, cj, ct = (
             i[lo : lo + _PAIR_CHUNK],
@@ -295,7 +312,18 @@ def measure_pairs(
         means.append(diff.mean(axis=(1, 2)))
         # The third-worst block: one or two odd blocks (a palette colour that GIF quantisation
         # moved, a JPEG artefact on an edge) are noise, while changed text spans several.
-        blocks.append(np.partition(per_block, -_ODD_BLOCKS - 1, axis=1)[:, -_ODD_BLOCKS - 1])
+        worst = np.partition(per_block, (-3, -2), axis=1)
+        blocks.append(worst[:, -_ODD_BLOCKS - 1])
+        mean = means[-1]
+        peak = worst[:, -3] / (mean + _PEAK_FLOOR)
+        peak[stack.palette[ci] | stack.palette[cj]] = 0.0
+        peaks.append(peak)
+        # Interior blocks only: a letterboxed copy's trim boundary misaligns the outer ring,
+        # while the lines of a chat screenshot fill the inside.
+        side = THUMB_SIZE // _BLOCK
+        inner = per_block.reshape(len(ci), side, side)[:, 1:-1, 1:-1]
+        changed = (inner > _TEXT_LEVEL).sum(axis=(1, 2))
+        spreads.append((changed / np.square(mean + _SPREAD_FLOOR)).astype(np.float32))
         if not normalised:
             nmeans.append(np.full(len(ci), np.inf, dtype=np.float32))
             nshares.append(np.full(len(ci), np.inf, dtype=np.float32))
@@ -332,6 +360,8 @@ def measure_pairs(
     return PairEvidence(
         mean_diff=cat(means),
         block_diff=cat(blocks),
+        peak_ratio=cat(peaks),
+        text_spread=cat(spreads),
         norm_mean=cat(nmeans),
         norm_share=cat(nshares),
         cropped=cat(crops, bool),
@@ -348,6 +378,8 @@ def classify(ev: PairEvidence, bounds: Bounds, loosest: MatchClass) -> tuple[np.
     near = (
         (ev.mean_diff <= bounds.mean_diff)
         & (ev.block_diff <= bounds.block_diff)
+        & (ev.peak_ratio <= bounds.peak_ratio)
+        & (ev.text_spread <= bounds.text_spread)
         & shape_ok
         & colour_ok
     )
