@@ -110,11 +110,15 @@ def find_duplicates(
          pixels, and build star groups around the best copy, so nothing chains.
     """
     if options is None:
-        kwargs: dict[str, object] = {"mode": mode, "separate": separate, "rotations": rotations}
-        if jobs is not None:
-            kwargs["jobs"] = jobs
-        options = ScanOptions(**kwargs)  # type: ignore[arg-type]
+        options = _options(jobs, mode=mode, separate=separate, rotations=rotations)
     return run_scan(paths, options, progress=progress, cancel=cancel)
+
+
+def _options(jobs: int | None, **kwargs: object) -> ScanOptions:
+    """ScanOptions from API keywords; ``jobs=None`` keeps the default (all cores)."""
+    if jobs is not None:
+        kwargs["jobs"] = jobs
+    return ScanOptions(**kwargs)  # type: ignore[arg-type]
 
 
 def run_scan(
@@ -726,10 +730,7 @@ def find_in_archive(
     ``options`` overrides ``mode``, ``jobs``, ``engine`` and ``scheduler`` when given.
     """
     if options is None:
-        kwargs: dict[str, object] = {"mode": mode, "engine": engine, "scheduler": scheduler}
-        if jobs is not None:
-            kwargs["jobs"] = jobs
-        options = ScanOptions(**kwargs)  # type: ignore[arg-type]
+        options = _options(jobs, mode=mode, engine=engine, scheduler=scheduler)
     return run_against(paths, archives, options, progress=progress, cancel=cancel)
 
 
