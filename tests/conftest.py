@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from s3server import S3, s3_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,3 +62,11 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3]:
+    """moto's S3 server on 127.0.0.1, one per test module that asks for it (its environment
+    variables are set only while that module runs)."""
+    with s3_server() as server:
+        yield server

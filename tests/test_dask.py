@@ -17,16 +17,10 @@ from picdup.engine.dask import batch_size, fingerprint_all_dask
 from picdup.options import ScanOptions
 from picdup.pipeline import run_scan
 from picdup.scan.remote import walk_all
-from s3server import S3, s3_server, upload_tree
+from s3server import S3, upload_tree
 from scaletrees import group_sets, load, make_tree
 
 RunCli = Callable[..., CompletedProcess[str]]
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3]:
-    with s3_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
@@ -17,18 +17,12 @@ from picdup.model import FileRef
 from picdup.options import ScanOptions
 from picdup.pipeline import run_scan
 from picdup.scan.remote import is_url, resolve_all_roots, stat_url, walk_remote
-from s3server import S3, s3_server, upload_tree
+from s3server import S3, upload_tree
 from scaletrees import group_sets, load, make_tree
 
 pytest.importorskip("fsspec")
 
 RunCli = Callable[..., CompletedProcess[str]]
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3]:
-    with s3_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

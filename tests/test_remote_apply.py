@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
 import xxhash
 
-from s3server import S3, s3_server, upload_tree
+from s3server import S3, upload_tree
 from scaletrees import make_tree
 
 RunCli = Callable[..., CompletedProcess[str]]
 
 pytest.importorskip("s3fs")
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3]:
-    with s3_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
