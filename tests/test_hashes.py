@@ -64,3 +64,54 @@ def test_content_box_trims_letterbox(grey_photo: np.ndarray) -> None:
 def test_content_box_keeps_plain_images_whole() -> None:
     plain = np.full((100, 80), 200.0, dtype=np.float32)
     assert content_box(plain) == (0, 100, 0, 80)
+
+
+def test_content_box_drops_the_row_blending_bar_and_picture(grey_photo: np.ndarray) -> None:
+    # A resampled picture pasted onto a bar meets it in one row that is half bar, half picture;
+    # left in, it darkens the thumbnail's outer row by a fifth.
+    canvas = np.zeros((400, 320), dtype=np.float32)
+    canvas[80:320] = grey_photo
+    canvas[79] = grey_photo[0] * 0.5
+    canvas[320] = grey_photo[-1] * 0.4
+    assert content_box(canvas) == (80, 320, 0, 320)
+
+
+def test_content_box_keeps_the_first_row_of_an_unbordered_picture(grey_photo: np.ndarray) -> None:
+    # The blend test is only asked after a border: a dark first row of a photo stays.
+    pic = grey_photo.copy()
+    pic[0] *= 0.5
+    assert content_box(pic) == (0, 240, 0, 320)
+
+
+def test_content_box_trims_a_border_inside_a_border(grey_photo: np.ndarray) -> None:
+    # A picture with a white margin of its own, letterboxed on black: both borders go, as the
+    # white margin goes from the picture alone.
+    framed = np.full((280, 360), 255.0, dtype=np.float32)
+    framed[20:260, 20:340] = grey_photo
+    top, bottom, left, right = content_box(framed)
+    # This photo's first row lies between white and its second row: it may go as a blend.
+    assert (top in (20, 21), bottom, left, right) == (True, 260, 20, 340)
+    canvas = np.zeros((600, 360), dtype=np.float32)
+    canvas[100:380] = framed
+    assert content_box(canvas) == (100 + top, 100 + bottom, left, right)
+
+
+def test_light_grey_paper_is_not_a_border(grey_photo: np.ndarray) -> None:
+    # A flat sheet of light paper (220) at a photo's edge is part of the photo: whether its
+    # noise passes for flat differs between the photo and a recompressed copy.
+    pic = grey_photo.copy()
+    pic[:30] = 220.0
+    assert content_box(pic) == (0, 240, 0, 320)
+
+
+@pytest.mark.parametrize("level", [0.0, 137.0, 255.0])
+def test_flat_picture_hashes_to_its_dc_bit_whatever_the_noise(level: float) -> None:
+    # Every AC coefficient of a flat picture is rounding noise: without a floor it decided
+    # every bit, and two copies of one plain grey picture came out up to 32 bits apart.
+    rng = np.random.default_rng(5)
+    expected = 0 if level == 0.0 else 1 << 63
+    for shape in [(240, 320), (400, 800), (54, 90)]:
+        flat = np.full(shape, level, dtype=np.float32)
+        assert phash(flat) == expected
+        noisy = (flat + rng.normal(0, 0.02, shape)).astype(np.float32)
+        assert phash(noisy) == expected

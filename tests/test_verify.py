@@ -14,7 +14,7 @@ from picdup.fingerprint.hashes import grey, phash, phash_turns, turn
 from picdup.model import FileRef, Fingerprint, MatchClass
 from picdup.options import Bounds, ScanOptions
 from picdup.pipeline import candidate_matches
-from picdup.verify import ThumbStack, measure_pairs
+from picdup.verify import ThumbStack, measure_pairs, reframe
 
 
 def _fp(path: Path) -> Fingerprint:
@@ -144,3 +144,112 @@ def test_ratios_of_equal_thumbnails_are_zero(tmp_path: Path) -> None:
     ev = measure_pairs(ThumbStack.of([fp, fp]), np.array([0]), np.array([1]))
     assert ev.peak_ratio[0] == 0.0
     assert ev.text_spread[0] == 0.0
+
+
+def _letterbox(im: Image.Image, colour: tuple[int, int, int] = (0, 0, 0)) -> Image.Image:
+    """The picture shown full-width on an upright phone screen, as ``picdup synth`` makes it."""
+    cw, ch = 540, 1170
+    scale = min(cw / im.width, ch / im.height)
+    pic = im.resize((round(im.width * scale), round(im.height * scale)), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (cw, ch), colour)
+    canvas.paste(pic, ((cw - pic.width) // 2, (ch - pic.height) // 2))
+    return canvas
+
+
+def _margin(im: Image.Image, size: int, colour: tuple[int, int, int]) -> Image.Image:
+    out = Image.new("RGB", (im.width + 2 * size, im.height + 2 * size), colour)
+    out.paste(im, (size, size))
+    return out
+
+
+@pytest.mark.parametrize("canvas", [(0, 0, 0), (255, 255, 255)])
+def test_letterboxed_copy_is_near(tmp_path: Path, canvas: tuple[int, int, int]) -> None:
+    base = photo(41, 900, 600)
+    fps = [_save(base, tmp_path / "orig.jpg"), _save(_letterbox(base, canvas), tmp_path / "lb.jpg")]
+    assert _classes(fps) == {("lb", "orig"): MatchClass.NEAR}
+
+
+def test_letterboxed_copy_of_a_picture_with_a_white_margin_is_near(tmp_path: Path) -> None:
+    # Two borders, one inside the other: the black bar and the picture's own white margin.
+    base = _margin(photo(42, 800, 500), 60, (255, 255, 255))
+    fps = [_save(base, tmp_path / "orig.jpg"), _save(_letterbox(base), tmp_path / "lb.jpg", 85)]
+    assert _classes(fps) == {("lb", "orig"): MatchClass.NEAR}
+
+
+def _light_band(base: Image.Image, rows: int, noise: float, seed: int) -> Image.Image:
+    """``base`` with its top rows a near-white band, grainy (``noise`` > 0) or flat."""
+    arr = np.asarray(base).astype(np.float32)
+    band = np.full((rows, base.width, 3), 240.0, dtype=np.float32)
+    band += np.random.default_rng(seed).normal(0, noise, size=band.shape).astype(np.float32)
+    arr[:rows] = band
+    return Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+
+
+def test_copies_trimmed_differently_are_compared_on_their_shared_frame(tmp_path: Path) -> None:
+    # The original's grainy white band is part of the picture; the copy's compression flattened
+    # it into a border that is trimmed. Each thumbnail then shows another region.
+    base = photo(43, 640, 480)
+    fps = [
+        _save(_light_band(base, 10, 3.0, 1), tmp_path / "orig.png"),
+        _save(_light_band(base, 10, 0.0, 1).resize((480, 360)), tmp_path / "copy.jpg", 90),
+    ]
+    assert fps[0].content_top == 0 and fps[1].content_top > 0
+    stack = ThumbStack.of(fps)
+    i, j, turns = np.array([0]), np.array([1]), np.zeros(1, dtype=np.int64)
+    ev = measure_pairs(stack, i, j)
+    bounds = Bounds()
+    assert ev.block_diff[0] > bounds.block_diff  # as trimmed, the thumbnails disagree
+    framed = reframe(stack, i, j, turns, ev, bounds)
+    assert framed.mean_diff[0] <= bounds.mean_diff
+    assert framed.block_diff[0] <= bounds.block_diff
+    assert _classes(fps) == {("copy", "orig"): MatchClass.NEAR}
+
+
+def test_memes_with_other_captions_stay_apart_in_every_frame(tmp_path: Path) -> None:
+    # A letterboxed copy of one meme is compared with the other meme on their shared frames
+    # too (their trimmed boxes differ): the caption still tells them apart.
+    base = _margin(photo(44, 600, 400), 20, (255, 255, 255))
+    meme_a = _meme(base, "WHEN THE BUILD PASSES")
+    meme_b = _meme(base, "MONDAY AGAIN FOREVER")
+    fps = [
+        _save(meme_a, tmp_path / "meme_a.jpg"),
+        _save(meme_b, tmp_path / "meme_b.jpg"),
+        _save(_letterbox(meme_b), tmp_path / "meme_b_lb.jpg"),
+    ]
+    assert _classes(fps) == {("meme_b", "meme_b_lb"): MatchClass.NEAR}
+
+
+def test_reframing_only_replaces_disagreeing_evidence_with_agreeing(tmp_path: Path) -> None:
+    base = photo(45, 640, 420)
+    ims = {
+        "orig": base,
+        "half": base.resize((320, 210)),
+        "lb": _letterbox(base),
+        "band": _light_band(base, 40, 3.0, 2),
+        "flat": _light_band(base, 40, 0.0, 2),
+        "other": photo(46, 640, 420),
+        "meme": _meme(base, "NOBODY BELIEVES ME"),
+    }
+    fps = [_save(im, tmp_path / f"{name}.jpg") for name, im in ims.items()]
+    n = len(fps)
+    i, j = (a.ravel() for a in np.triu_indices(n, 1))
+    stack, bounds = ThumbStack.of(fps), Bounds()
+    turns = np.zeros(len(i), dtype=np.int64)
+    ev = measure_pairs(stack, i, j)
+    framed = reframe(stack, i, j, turns, ev, bounds)
+    fields = ("mean_diff", "block_diff", "peak_ratio", "text_spread")
+    changed = np.zeros(len(i), dtype=bool)
+    for name in fields:
+        changed |= getattr(framed, name) != getattr(ev, name)
+    agree_before = (ev.mean_diff <= bounds.mean_diff) & (ev.block_diff <= bounds.block_diff)
+    agree_before &= (ev.peak_ratio <= bounds.peak_ratio) & (ev.text_spread <= bounds.text_spread)
+    assert not (changed & agree_before).any()
+    assert (framed.mean_diff[changed] <= bounds.mean_diff).all()
+    assert (framed.block_diff[changed] <= bounds.block_diff).all()
+    equal_boxes = np.all(stack.boxes[i] == stack.boxes[j], axis=1)
+    assert not (changed & equal_boxes).any()
+    names = list(ims)
+    pairs = {
+        tuple(sorted((names[a], names[b]))) for a, b in zip(i[changed], j[changed], strict=True)
+    }
+    assert not any("other" in p or "meme" in p for p in pairs)

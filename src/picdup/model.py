@@ -134,7 +134,9 @@ class Fingerprint:
     small greyscale thumbnail of the image content (borders of a uniform colour trimmed), used to
     verify candidates; ``colour`` is a tiny RGB signature that tells colour from greyscale copies.
     ``content_width``/``content_height`` are the size of the content after trimming, in pixels of
-    the original image. ``error`` is set, and the rest left empty, when the file could not be read.
+    the original image, and ``content_left``/``content_top`` where it starts (so verification can
+    compare two copies whose borders were trimmed differently on the frame they share).
+    ``error`` is set, and the rest left empty, when the file could not be read.
     ``phash_turns`` holds the pHash of the 7 flips and quarter turns of the content (7 big-endian
     64-bit words, codes 1–7 of :func:`picdup.fingerprint.hashes.turn`), for ``--rotations``.
     """
@@ -150,6 +152,8 @@ class Fingerprint:
     content_height: int = 0
     error: str | None = None
     phash_turns: bytes = b""
+    content_left: int = 0
+    content_top: int = 0
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,10 @@ from the 128×128 greyscale thumbnails of the trimmed content and the 4×4 colou
   compressed copy), the trimmed content has a compatible shape, and colour agrees. The worst-block
   test is what keeps apart memes and screenshots that share a layout but differ in their text;
   so do two ratios for text too faint or thin for it: the worst blocks must not stand out from
-  the mean difference, and few interior blocks may differ strongly for so small a mean;
+  the mean difference, and few interior blocks may differ strongly for so small a mean. When two
+  copies' borders were trimmed differently (a light background that one copy's compression made
+  flat enough to pass for a border; a picture with a white margin on a black letterbox) the
+  same tests are asked again on the frame the two copies share (see :func:`reframe`);
 - ``edited``: after brightness and contrast are normalised and the best small crop is searched
   (up to ``Bounds.edited_crop`` of each side), the mean difference is small and only a small share
   of blocks differs (a watermark); colour may differ (a greyscale copy);
@@ -23,6 +26,7 @@ thumbnail and colour signature of one side are turned the same way before any co
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +41,7 @@ __all__ = [
     "PairEvidence",
     "ThumbStack",
     "measure_pairs",
+    "reframe",
     "tolerant_diff_reference",
     "verify_pairs",
 ]
@@ -78,6 +83,10 @@ class ThumbStack:
     colours: np.ndarray  # (N, COLOUR_SIZE, COLOUR_SIZE, 3) uint8
     log_aspect: np.ndarray  # (N,) float64
     palette: np.ndarray  # (N,) bool: colours quantised to a palette (GIF, palette PNG)
+    # (N, 4) float64: the trimmed content's (top, bottom, left, right) as shares of the whole
+    # image, NaN when unknown; and the whole image's log aspect.
+    boxes: np.ndarray
+    frame_log_aspect: np.ndarray
 
     @classmethod
     def of(cls, fps: list[Fingerprint]) -> ThumbStack:
@@ -85,6 +94,8 @@ class ThumbStack:
         thumbs = np.zeros((n, THUMB_SIZE, THUMB_SIZE), dtype=np.uint8)
         colours = np.zeros((n, COLOUR_SIZE, COLOUR_SIZE, 3), dtype=np.uint8)
         log_aspect = np.zeros(n, dtype=np.float64)
+        boxes = np.full((n, 4), np.nan, dtype=np.float64)
+        frame_log_aspect = np.zeros(n, dtype=np.float64)
         palette = np.array([fp.info is not None and fp.info.mode in _PALETTE for fp in fps], bool)
         for k, fp in enumerate(fps):
             if len(fp.thumb) == THUMB_SIZE * THUMB_SIZE:
@@ -95,7 +106,14 @@ class ThumbStack:
                 )
             if fp.content_width and fp.content_height:
                 log_aspect[k] = np.log(fp.content_width / fp.content_height)
-        return cls(thumbs, colours, log_aspect, palette)
+                info = fp.info
+                if info is not None and info.width > 0 and info.height > 0:
+                    top, left = fp.content_top / info.height, fp.content_left / info.width
+                    bottom = top + fp.content_height / info.height
+                    right = left + fp.content_width / info.width
+                    boxes[k] = (top, min(bottom, 1.0), left, min(right, 1.0))
+                    frame_log_aspect[k] = np.log(info.width / info.height)
+        return cls(thumbs, colours, log_aspect, palette, boxes, frame_log_aspect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +290,28 @@ def _aligned(a: np.ndarray, b: np.ndarray, max_crop: float) -> tuple[np.ndarray,
     return a2, b2
 
 
+def _near_stats(
+    a: np.ndarray, b: np.ndarray, palette: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean_diff, block_diff, peak_ratio, text_spread)`` of float thumbnails ``a``, ``b``."""
+    diff = _tolerant_diff(a, b)
+    per_block = _blocks(diff)
+    mean: np.ndarray = diff.mean(axis=(1, 2))
+    # The third-worst block: one or two odd blocks (a palette colour that GIF quantisation
+    # moved, a JPEG artefact on an edge) are noise, while changed text spans several.
+    worst = np.partition(per_block, (-3, -2), axis=1)
+    block: np.ndarray = worst[:, -_ODD_BLOCKS - 1]
+    peak: np.ndarray = worst[:, -3] / (mean + _PEAK_FLOOR)
+    peak[palette] = 0.0
+    # Interior blocks only: a letterboxed copy's trim boundary misaligns the outer ring,
+    # while the lines of a chat screenshot fill the inside.
+    side = THUMB_SIZE // _BLOCK
+    inner = per_block.reshape(len(a), side, side)[:, 1:-1, 1:-1]
+    changed = (inner > _TEXT_LEVEL).sum(axis=(1, 2))
+    spread: np.ndarray = (changed / np.square(mean + _SPREAD_FLOOR)).astype(np.float32)
+    return mean, block, peak, spread
+
+
 def measure_pairs(
     stack: ThumbStack,
     i: np.ndarray,
@@ -307,23 +347,11 @@ def measure_pairs(
             sel = ct == code
             a[sel] = turn(a[sel], int(code))
         b = stack.thumbs[cj].astype(np.float32)
-        diff = _tolerant_diff(a, b)
-        per_block = _blocks(diff)
-        means.append(diff.mean(axis=(1, 2)))
-        # The third-worst block: one or two odd blocks (a palette colour that GIF quantisation
-        # moved, a JPEG artefact on an edge) are noise, while changed text spans several.
-        worst = np.partition(per_block, (-3, -2), axis=1)
-        blocks.append(worst[:, -_ODD_BLOCKS - 1])
-        mean = means[-1]
-        peak = worst[:, -3] / (mean + _PEAK_FLOOR)
-        peak[stack.palette[ci] | stack.palette[cj]] = 0.0
+        mean, block, peak, spread = _near_stats(a, b, stack.palette[ci] | stack.palette[cj])
+        means.append(mean)
+        blocks.append(block)
         peaks.append(peak)
-        # Interior blocks only: a letterboxed copy's trim boundary misaligns the outer ring,
-        # while the lines of a chat screenshot fill the inside.
-        side = THUMB_SIZE // _BLOCK
-        inner = per_block.reshape(len(ci), side, side)[:, 1:-1, 1:-1]
-        changed = (inner > _TEXT_LEVEL).sum(axis=(1, 2))
-        spreads.append((changed / np.square(mean + _SPREAD_FLOOR)).astype(np.float32))
+        spreads.append(spread)
         if not normalised:
             nmeans.append(np.full(len(ci), np.inf, dtype=np.float32))
             nshares.append(np.full(len(ci), np.inf, dtype=np.float32))
@@ -371,18 +399,145 @@ def measure_pairs(
     )
 
 
-def classify(ev: PairEvidence, bounds: Bounds, loosest: MatchClass) -> tuple[np.ndarray, ...]:
-    """Boolean arrays ``(near, edited, similar)``: which pairs the evidence supports."""
-    shape_ok = ev.aspect_diff <= bounds.aspect
-    colour_ok = (ev.colour_diff <= _COLOUR_DIFF) & ~ev.colour_mismatch
-    near = (
+_THUMB_FIELDS = ("mean_diff", "block_diff", "peak_ratio", "text_spread")
+
+
+def _thumbs_agree(ev: PairEvidence, bounds: Bounds) -> np.ndarray:
+    """The thumbnail tests of ``near``: mean, worst blocks and the two text ratios."""
+    out: np.ndarray = (
         (ev.mean_diff <= bounds.mean_diff)
         & (ev.block_diff <= bounds.block_diff)
         & (ev.peak_ratio <= bounds.peak_ratio)
         & (ev.text_spread <= bounds.text_spread)
-        & shape_ok
-        & colour_ok
     )
+    return out
+
+
+# Reframing (near mode): two frames are taken to show the same picture when their aspects agree
+# to within 3% (a resize rounds each side to whole pixels), and the shared region must keep at
+# least half of each thumbnail axis (less would be judged on too few pixels).
+_FRAME_ASPECT = 0.03
+_FRAME_MIN = 0.5
+_WHOLE = np.array([0.0, 1.0, 0.0, 1.0])
+
+
+def _within(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """``inner`` boxes (top, bottom, left, right) as shares of the ``outer`` boxes."""
+    h = outer[:, 1] - outer[:, 0]
+    w = outer[:, 3] - outer[:, 2]
+    out: np.ndarray = np.stack(
+        [
+            (inner[:, 0] - outer[:, 0]) / h,
+            (inner[:, 1] - outer[:, 0]) / h,
+            (inner[:, 2] - outer[:, 2]) / w,
+            (inner[:, 3] - outer[:, 2]) / w,
+        ],
+        axis=1,
+    )
+    return out
+
+
+def _shared_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
+    """Per other frame, a (P, 2, 4) array: the region of each side's thumbnail that shows the
+    frame the two copies share (NaN where that frame does not apply).
+
+    Each thumbnail shows a side's trimmed content. Three other frames are tried: the two whole
+    images (one copy's border trimmed, the other's kept: their intersection is compared), and
+    one side's content as the other's whole image, both ways (a letterbox whose bar was trimmed
+    but not the picture's own white margin).
+    """
+    bi, bj = stack.boxes[i], stack.boxes[j]
+    fi, fj = stack.frame_log_aspect[i], stack.frame_log_aspect[j]
+    ci, cj = stack.log_aspect[i], stack.log_aspect[j]
+    whole = np.broadcast_to(_WHOLE, bi.shape)
+    shared = np.stack(
+        [
+            np.maximum(bi[:, 0], bj[:, 0]),
+            np.minimum(bi[:, 1], bj[:, 1]),
+            np.maximum(bi[:, 2], bj[:, 2]),
+            np.minimum(bi[:, 3], bj[:, 3]),
+        ],
+        axis=1,
+    )
+    frames = [
+        (np.abs(fi - fj), _within(shared, bi), _within(shared, bj)),
+        (np.abs(ci - fj), bj, whole),  # i's content is j's whole image
+        (np.abs(fi - cj), whole, bi),  # j's content is i's whole image
+    ]
+    out = []
+    for gap, ri, rj in frames:
+        regions = np.stack([ri, rj], axis=1)
+        spans = np.concatenate(
+            [regions[..., 1] - regions[..., 0], regions[..., 3] - regions[..., 2]], axis=1
+        )
+        moved = np.abs(regions - _WHOLE).max(axis=(1, 2)) > 0.5 / THUMB_SIZE
+        ok = (gap <= _FRAME_ASPECT) & (spans.min(axis=1) >= _FRAME_MIN) & moved
+        regions[~ok] = np.nan
+        out.append(regions)
+    return out
+
+
+def reframe(
+    stack: ThumbStack,
+    i: np.ndarray,
+    j: np.ndarray,
+    turns: np.ndarray,
+    ev: PairEvidence,
+    bounds: Bounds,
+) -> PairEvidence:
+    """``ev`` with the thumbnail evidence of pairs whose thumbnails disagree replaced by that
+    of a frame both copies share, where that evidence agrees (:func:`_shared_frames`).
+
+    Trimming is a threshold decision per file, and a copy's compression or a canvas around it
+    can move it: the same picture then shows as two thumbnails of different regions. Both
+    thumbnails are resampled on the shared region and the ``near`` tests asked again; the
+    aspect evidence becomes that of the shared frames. The 4×4 colour signature covers each
+    side's own trimmed content, so for a reframed pair only the colour/greyscale mismatch is
+    kept. Turned pairs are not reframed. Cost: nothing for pairs that agree as they are or
+    whose trimmed boxes match; one resampling per tried frame for the others.
+    """
+    todo = np.flatnonzero(~_thumbs_agree(ev, bounds) & (turns == 0))
+    if len(todo) == 0:
+        return ev
+    fields = {
+        name: np.array(getattr(ev, name), copy=True)
+        for name in (*_THUMB_FIELDS, "aspect_diff", "colour_diff")
+    }
+    open_ = np.ones(len(todo), dtype=bool)  # still disagreeing in every frame tried
+    for regions in _shared_frames(stack, i[todo], j[todo]):
+        sel = np.flatnonzero(open_ & ~np.isnan(regions[:, 0, 0]))
+        if len(sel) == 0:
+            continue
+        ks, ri, rj = todo[sel], regions[sel, 0], regions[sel, 1]
+        a = _warp(stack.thumbs[i[ks]].astype(np.float32), _margins(ri[:, :2]), _margins(ri[:, 2:]))
+        b = _warp(stack.thumbs[j[ks]].astype(np.float32), _margins(rj[:, :2]), _margins(rj[:, 2:]))
+        palette = stack.palette[i[ks]] | stack.palette[j[ks]]
+        stats = _near_stats(a.astype(np.float32), b.astype(np.float32), palette)
+        agree = (
+            (stats[0] <= bounds.mean_diff)
+            & (stats[1] <= bounds.block_diff)
+            & (stats[2] <= bounds.peak_ratio)
+            & (stats[3] <= bounds.text_spread)
+        )
+        for name, value in zip(_THUMB_FIELDS, stats, strict=True):
+            fields[name][ks[agree]] = value[agree]
+        fields["aspect_diff"][ks[agree]] = 0.0
+        fields["colour_diff"][ks[agree]] = 0.0
+        open_[sel[agree]] = False
+    return dataclasses.replace(ev, **fields)
+
+
+def _margins(span: np.ndarray) -> np.ndarray:
+    """(first, last) margins of a (start, end) span of shares."""
+    out: np.ndarray = np.stack([span[:, 0], 1.0 - span[:, 1]], axis=1)
+    return out
+
+
+def classify(ev: PairEvidence, bounds: Bounds, loosest: MatchClass) -> tuple[np.ndarray, ...]:
+    """Boolean arrays ``(near, edited, similar)``: which pairs the evidence supports."""
+    shape_ok = ev.aspect_diff <= bounds.aspect
+    colour_ok = (ev.colour_diff <= _COLOUR_DIFF) & ~ev.colour_mismatch
+    near = _thumbs_agree(ev, bounds) & shape_ok & colour_ok
     none = np.zeros_like(near)
     if loosest.rank < MatchClass.EDITED.rank:
         return near, none, none
@@ -423,6 +578,7 @@ def verify_pairs(
     ev = measure_pairs(
         stack, i, j, turns, block_bound=bounds.block_diff, max_crop=max_crop, normalised=loose
     )
+    ev = reframe(stack, i, j, turns, ev, bounds)
     near, edited, similar = classify(ev, bounds, loosest)
     pixel_try = (ev.mean_diff <= _PIXEL_MEAN_DIFF) & (turns == 0)
     matches: list[Match] = []

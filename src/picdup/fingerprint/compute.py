@@ -19,7 +19,7 @@ __all__ = ["ALGORITHM_VERSION", "SKIPPED", "content_digest", "fingerprint_file",
 
 # Bump when anything that changes a fingerprint's value changes (hash definitions, thumbnail size,
 # trimming, decode size): cached fingerprints of another version are never reused.
-ALGORITHM_VERSION = 2
+ALGORITHM_VERSION = 3
 
 # Prefix of Fingerprint.error for files that are not images at all (counted as skipped, not as
 # errors), as opposed to images that could not be decoded.
@@ -150,6 +150,8 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         colour=colour,
         content_width=max(1, round((right - left) * info.width / rw)),
         content_height=max(1, round((bottom - top) * info.height / rh)),
+        content_left=round(left * info.width / rw),
+        content_top=round(top * info.height / rh),
     )
 
 

@@ -30,6 +30,11 @@ THUMB_SIZE = 128
 COLOUR_SIZE = 4
 _PHASH_SIZE = 32
 _PHASH_LOW = 8
+# A picture whose low-frequency AC coefficients are all within this of zero is flat: they are
+# rounding noise, which alone would decide every bit (two copies of one plain grey picture came
+# out 11 to 32 bits apart), so a flat picture hashes to its DC bit only. Real content puts the
+# coefficients tens to hundreds apart.
+_PHASH_FLAT = 2.0
 
 # Border trimming: a row or column belongs to a uniform border when at most _TRIM_OUTLIERS of its
 # pixels differ from the border colour by more than _TRIM_TOL grey levels. JPEG ringing next to
@@ -38,14 +43,25 @@ _TRIM_TOL = 12.0
 _TRIM_OUTLIERS = 0.01
 _TRIM_KEEP = 0.1  # never trim an axis to less than this share: a plain image stays whole
 # Only dark or light borders are trimmed: letterbox bars and canvases are black or white, while a
-# uniform sky or wall at a photo's edge (which a smoother, smaller copy would lose to trimming
-# while the original keeps it) is mid-grey.
+# uniform sky, wall or sheet of paper at a photo's edge (which a smoother, smaller copy would lose
+# to trimming while the original keeps it) is mid-grey or light grey: light paper at 220 passed
+# for a border in a heavily recompressed copy and not in the original, so light starts at 230.
 _TRIM_DARK = 40.0
-_TRIM_LIGHT = 215.0
+_TRIM_LIGHT = 230.0
+# A picture with a white margin of its own on a black letterbox has two borders, one inside the
+# other: trimming repeats (at most this often) until nothing changes, so the copy loses both
+# borders, as the original loses its own.
+_TRIM_PASSES = 3
 # The outermost line of a real border is flat to within rounding; a bright sky or a dark corner of
 # a photo has sensor noise or a gradient (std of 3 levels and more), and whether it passes for a
 # border would differ between a photo and its smoother, smaller copy.
 _TRIM_FLAT = 1.5
+# A resized picture pasted onto a canvas (a letterbox) meets the bar in one row that is a blend of
+# the two; the original has no such row. Left in the content it darkens (or lightens) the
+# thumbnail's outer row by a fifth. The row after a border counts as a blend when its mean lies
+# this far inside the range between the border colour and the next row's mean.
+_BLEND_MIN = 0.25
+_BLEND_MAX = 0.75
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
@@ -83,22 +99,56 @@ def _border_run(lines: np.ndarray) -> int:
     return n
 
 
+def _blend_rows(lines: np.ndarray, run: int) -> int:
+    """1 when row ``run`` (just after a border of ``run`` rows) blends the border into the
+    content, else 0. Only asked after a border, so an unbordered picture never loses a row."""
+    if run == 0 or run + 1 >= len(lines):
+        return 0
+    border = float(np.median(lines[0]))
+    reach = float(lines[run + 1].mean()) - border
+    if abs(reach) <= _TRIM_TOL:
+        return 0
+    share = (float(lines[run].mean()) - border) / reach
+    return 1 if _BLEND_MIN <= share <= _BLEND_MAX else 0
+
+
+def _trim_run(lines: np.ndarray) -> int:
+    """Leading rows of ``lines`` to trim: a uniform border and the blended row after it."""
+    run = _border_run(lines)
+    return run + _blend_rows(lines, run)
+
+
+def _trim_once(g: np.ndarray) -> tuple[int, int, int, int]:
+    h, w = g.shape
+    top = _trim_run(g)
+    bottom = h - _trim_run(g[::-1])
+    if bottom - top < max(1, int(h * _TRIM_KEEP)):
+        top, bottom = 0, h
+    band = g[top:bottom]
+    left = _trim_run(band.T)
+    right = w - _trim_run(band.T[::-1])
+    if right - left < max(1, int(w * _TRIM_KEEP)):
+        left, right = 0, w
+    return top, bottom, left, right
+
+
 def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
     """The box ``(top, bottom, left, right)`` (exclusive ends) left after trimming uniform borders.
 
     Letterboxing, pillarboxing and plain canvas margins are removed, so a picture pasted onto a
-    phone-screen canvas hashes like the picture itself.
+    phone-screen canvas hashes like the picture itself; so is the one row where a resampled
+    picture blends into the bar, and a border inside a border (a white margin on a black bar).
     """
     h, w = g.shape
-    top = _border_run(g)
-    bottom = h - _border_run(g[::-1])
-    if bottom - top < max(1, int(h * _TRIM_KEEP)):
-        top, bottom = 0, h
-    band = g[top:bottom]
-    left = _border_run(band.T)
-    right = w - _border_run(band.T[::-1])
-    if right - left < max(1, int(w * _TRIM_KEEP)):
-        left, right = 0, w
+    top, bottom, left, right = 0, h, 0, w
+    for _ in range(_TRIM_PASSES):
+        box = _trim_once(g[top:bottom, left:right])
+        if box == (0, bottom - top, 0, right - left):
+            break
+        t, b, lt, rt = box
+        if b - t < max(1, int(h * _TRIM_KEEP)) or rt - lt < max(1, int(w * _TRIM_KEEP)):
+            break
+        top, bottom, left, right = top + t, top + b, left + lt, left + rt
     return top, bottom, left, right
 
 
@@ -130,11 +180,18 @@ def _phash_of(small32: np.ndarray) -> int:
     d = _dct_matrix(_PHASH_SIZE)
     coeffs = d @ small @ d.T
     low = coeffs[:_PHASH_LOW, :_PHASH_LOW]
+    if np.abs(low.ravel()[1:]).max() <= _PHASH_FLAT:
+        low = np.where(np.arange(low.size).reshape(low.shape) == 0, low, 0.0)
+        return pack_bits(low > _PHASH_FLAT)
     return pack_bits(low > np.median(low))
 
 
 def phash(g: np.ndarray) -> int:
-    """64-bit DCT hash: the 8×8 lowest frequencies of a 32×32 greyscale, above their median."""
+    """64-bit DCT hash: the 8×8 lowest frequencies of a 32×32 greyscale, above their median.
+
+    The same bits as imagehash's pHash, except for a flat picture (no low-frequency coefficient
+    beyond rounding noise), which gets its DC bit only, so that its copies hash alike.
+    """
     return _phash_of(resize_grey(g, _PHASH_SIZE, _PHASH_SIZE))
 
 

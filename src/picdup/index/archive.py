@@ -8,7 +8,8 @@ size and a query reads only the pages it touches:
 ``meta.json``
     format, version, picdup's fingerprint algorithm version, roots, entry count, format names.
 ``phash.npy``, ``dhash.npy``, ``digest.npy`` (N×2 uint64), ``size.npy``, ``mtime_ns.npy``,
-``dims.npy`` (N×4 int32: width, height, content width, content height), ``format.npy`` (uint8)
+``dims.npy`` (N×6 int32: width, height, content width, content height, content left, content
+top), ``format.npy`` (uint8)
     one value per entry.
 ``thumbs.npy`` (N×THUMB_SIZE² uint8), ``colours.npy`` (N×48 uint8)
     the verification thumbnails: 4 KiB per entry, read only for candidates.
@@ -140,7 +141,7 @@ class ArchiveArrays:
     digest: np.ndarray  # (N, 2) uint64
     size: np.ndarray
     mtime_ns: np.ndarray
-    dims: np.ndarray  # (N, 4) int32
+    dims: np.ndarray  # (N, 6) int32
     format: np.ndarray  # uint8, index into formats
     thumbs: np.ndarray | RowStack  # (N, THUMB_SIZE²) uint8
     colours: np.ndarray | RowStack  # (N, 48) uint8
@@ -191,7 +192,7 @@ def arrays_from_fingerprints(
     root_ix = {r: k for k, r in enumerate(roots)}
     fmt = np.zeros(n, dtype=np.uint8)
     digest = np.zeros((n, 2), dtype=np.uint64)
-    dims = np.zeros((n, 4), dtype=np.int32)
+    dims = np.zeros((n, 6), dtype=np.int32)
     thumbs = np.zeros((n, _THUMB_BYTES), dtype=np.uint8)
     colours = np.zeros((n, _COLOUR_BYTES), dtype=np.uint8)
     for k, fp in enumerate(fps):
@@ -202,7 +203,14 @@ def arrays_from_fingerprints(
         fmt[k] = names.index(name)
         digest[k] = _split_digest(fp.digest)
         if info is not None:
-            dims[k] = (info.width, info.height, fp.content_width, fp.content_height)
+            dims[k] = (
+                info.width,
+                info.height,
+                fp.content_width,
+                fp.content_height,
+                fp.content_left,
+                fp.content_top,
+            )
         if fp.thumb:
             thumbs[k] = np.frombuffer(fp.thumb, dtype=np.uint8)
         if fp.colour:
@@ -517,7 +525,7 @@ class ArchiveIndex:
     def fingerprint(self, k: int) -> Fingerprint:
         """Entry ``k`` as a fingerprint (for verification and the report)."""
         a = self._arrays
-        w, h, cw, ch = (int(v) for v in a["dims"][k])
+        w, h, cw, ch, cl, ct = (int(v) for v in a["dims"][k])
         root_ix = int(a["root"][k])
         root = self.roots[root_ix] if root_ix < len(self.roots) else ""
         ref = FileRef(
@@ -535,6 +543,8 @@ class ArchiveIndex:
             colour=bytes(a["colours"][k]) if self.decoded else b"",
             content_width=cw,
             content_height=ch,
+            content_left=cl,
+            content_top=ct,
         )
 
     def close(self) -> None:
@@ -559,7 +569,7 @@ def merge_arrays(parts: Sequence[ArchiveArrays]) -> ArchiveArrays:
         np.concatenate([p.digest for p in parts]).reshape(-1, 2),
         np.concatenate([p.size for p in parts]),
         np.concatenate([p.mtime_ns for p in parts]),
-        np.concatenate([p.dims for p in parts]).reshape(-1, 4),
+        np.concatenate([p.dims for p in parts]).reshape(-1, 6),
         np.concatenate(remapped).astype(np.uint8),
         RowStack([(p.thumbs, None) for p in parts], _THUMB_BYTES),
         RowStack([(p.colours, None) for p in parts], _COLOUR_BYTES),
