@@ -253,3 +253,22 @@ def test_reframing_only_replaces_disagreeing_evidence_with_agreeing(tmp_path: Pa
         tuple(sorted((names[a], names[b]))) for a, b in zip(i[changed], j[changed], strict=True)
     }
     assert not any("other" in p or "meme" in p for p in pairs)
+
+
+def test_letterbox_that_took_the_pictures_dark_edge_is_near(tmp_path: Path) -> None:
+    # The picture's own bottom rows are nearly black and grainy: not a border in the picture
+    # (its outer row is not flat), but on a black bar they pass for more bar. No box tells how
+    # much went; the contents' aspects do, and the rows lost at the bottom are searched.
+    base = np.asarray(photo(47, 900, 600)).copy()
+    grain = np.random.default_rng(3).uniform(0, 10, size=(4, 225, 1))
+    base[-16:] = np.kron(grain, np.ones((4, 4, 3))).astype(np.uint8)  # coarse: survives reduction
+    im = Image.fromarray(base)
+    fps = [_save(im, tmp_path / "orig.jpg", 95), _save(_letterbox(im), tmp_path / "lb.jpg", 90)]
+    assert fps[0].content_height == 600
+    assert fps[1].content_width / fps[1].content_height > 1.51  # the dark rows went
+    stack = ThumbStack.of(fps)
+    i, j, turns = np.array([0]), np.array([1]), np.zeros(1, dtype=np.int64)
+    ev = measure_pairs(stack, i, j)
+    framed = reframe(stack, i, j, turns, ev, Bounds())
+    assert framed.block_diff[0] < ev.block_diff[0]
+    assert _classes(fps) == {("lb", "orig"): MatchClass.NEAR}

@@ -418,6 +418,9 @@ def _thumbs_agree(ev: PairEvidence, bounds: Bounds) -> np.ndarray:
 # least half of each thumbnail axis (less would be judged on too few pixels).
 _FRAME_ASPECT = 0.03
 _FRAME_MIN = 0.5
+# Contents whose aspects differ by less than this (a pixel of rounding) are not searched for lost
+# rows or columns.
+_FRAME_SLACK = 0.004
 _WHOLE = np.array([0.0, 1.0, 0.0, 1.0])
 
 
@@ -441,10 +444,12 @@ def _shared_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> list[np.n
     """Per other frame, a (P, 2, 4) array: the region of each side's thumbnail that shows the
     frame the two copies share (NaN where that frame does not apply).
 
-    Each thumbnail shows a side's trimmed content. Three other frames are tried: the two whole
-    images (one copy's border trimmed, the other's kept: their intersection is compared), and
-    one side's content as the other's whole image, both ways (a letterbox whose bar was trimmed
-    but not the picture's own white margin).
+    Each thumbnail shows a side's trimmed content. Other frames tried: the two whole images
+    (one copy's border trimmed, the other's kept: their intersection is compared); one side's
+    content as the other's whole image, both ways (a letterbox whose bar was trimmed but not the
+    picture's own white margin); and, when the trimmed contents' aspects differ a little, the
+    rows (or columns) that one side lost at either end or both (a picture whose dark edge went
+    with the black bar, where no box tells how much).
     """
     bi, bj = stack.boxes[i], stack.boxes[j]
     fi, fj = stack.frame_log_aspect[i], stack.frame_log_aspect[j]
@@ -464,6 +469,7 @@ def _shared_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> list[np.n
         (np.abs(ci - fj), bj, whole),  # i's content is j's whole image
         (np.abs(fi - cj), whole, bi),  # j's content is i's whole image
     ]
+    frames += _aspect_frames(ci - cj)
     out = []
     for gap, ri, rj in frames:
         regions = np.stack([ri, rj], axis=1)
@@ -475,6 +481,28 @@ def _shared_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> list[np.n
         regions[~ok] = np.nan
         out.append(regions)
     return out
+
+
+def _aspect_frames(gap: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Frames implied by a small difference ``gap`` of the contents' log aspects (i minus j).
+
+    A relatively wider ``i`` lost rows that ``j`` kept, or ``j`` lost columns that ``i`` kept;
+    the lost share is at the start, the end, or split evenly.
+    """
+    size = np.abs(gap)
+    keep = np.exp(-size)
+    gate = np.where(size > _FRAME_SLACK, 0.0, np.inf)  # equal aspects need no search
+    whole = np.broadcast_to(_WHOLE, (len(gap), 4))
+    wider = (gap > 0)[:, None]
+    frames = []
+    for start in (0.0, 0.5, 1.0):
+        lo = (1.0 - keep) * start
+        rows = np.stack([lo, lo + keep, np.zeros_like(lo), np.ones_like(lo)], axis=1)
+        cols = np.stack([np.zeros_like(lo), np.ones_like(lo), lo, lo + keep], axis=1)
+        # i wider: i's rows are a part of j's, or j's columns a part of i's; else the reverse.
+        frames.append((size + gate, np.where(wider, whole, rows), np.where(wider, rows, whole)))
+        frames.append((size + gate, np.where(wider, cols, whole), np.where(wider, whole, cols)))
+    return frames
 
 
 def reframe(
