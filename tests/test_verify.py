@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +11,13 @@ import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from imagegen import photo
+from picdup.cli import EXIT_DUPLICATES
 from picdup.fingerprint import fingerprint_file
 from picdup.fingerprint.hashes import grey, phash, phash_turns, turn
 from picdup.model import FileRef, Fingerprint, MatchClass
 from picdup.options import Bounds, ScanOptions
 from picdup.pipeline import candidate_matches
+from picdup.report import load_report
 from picdup.verify import ThumbStack, measure_pairs, reframe
 
 
@@ -272,3 +276,28 @@ def test_letterbox_that_took_the_pictures_dark_edge_is_near(tmp_path: Path) -> N
     framed = reframe(stack, i, j, turns, ev, Bounds())
     assert framed.block_diff[0] < ev.block_diff[0]
     assert _classes(fps) == {("lb", "orig"): MatchClass.NEAR}
+
+
+def test_scan_groups_letterboxed_copies_and_keeps_small_caption_memes_apart(
+    tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    plain = photo(48, 900, 600)
+    plain.save(tree / "beach.jpg", quality=92)
+    _letterbox(plain).save(tree / "beach-screen.jpg", quality=85)
+    framed = _margin(photo(49, 800, 500), 50, (255, 255, 255))
+    framed.save(tree / "card.jpg", quality=92)
+    _letterbox(framed).save(tree / "card-screen.jpg", quality=85)  # white margin, black bars
+    light = ImageEnhance.Brightness(photo(23, 600, 450)).enhance(1.7)
+    _small_caption(light, "meeting pass meeting there").save(tree / "meme_a.jpg", quality=95)
+    _small_caption(light, "email when done tomorrow").save(tree / "meme_b.jpg", quality=95)
+    out = tmp_path / "report.json"
+    res = run_cli("scan", str(tree), "-o", str(out), "-q", "--jobs", "1")
+    assert res.returncode == EXIT_DUPLICATES, res.stderr
+    report = load_report(out)
+    groups = {frozenset(Path(m.path).name for m in g.members): g.cls for g in report.groups}
+    assert groups == {
+        frozenset({"beach.jpg", "beach-screen.jpg"}): "near",
+        frozenset({"card.jpg", "card-screen.jpg"}): "near",
+    }
