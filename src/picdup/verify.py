@@ -421,6 +421,9 @@ _FRAME_MIN = 0.5
 # Contents whose aspects differ by less than this (a pixel of rounding) are not searched for lost
 # rows or columns.
 _FRAME_SLACK = 0.004
+# Only frames whose row plus column mean profiles differ by at most this many times
+# ``Bounds.mean_diff`` are measured.
+_PROFILE_FACTOR = 4.0
 _WHOLE = np.array([0.0, 1.0, 0.0, 1.0])
 
 
@@ -521,22 +524,27 @@ def reframe(
     thumbnails are resampled on the shared region and the ``near`` tests asked again; the
     aspect evidence becomes that of the shared frames. The 4×4 colour signature covers each
     side's own trimmed content, so for a reframed pair only the colour/greyscale mismatch is
-    kept. Turned pairs are not reframed. Cost: nothing for pairs that agree as they are or
-    whose trimmed boxes match; one resampling per tried frame for the others.
+    kept. Turned pairs and greyscale/colour pairs (never ``near``) are not reframed.
+
+    Cost: nothing for pairs that agree as they are or have no other frame; for the others the
+    frames are ranked on row and column mean profiles (cheap), and only the best, if its
+    profiles are close enough to agree at all, is resampled and measured: a pair costs at most
+    one more measurement. Chunked like :func:`measure_pairs`.
     """
-    todo = np.flatnonzero(~_thumbs_agree(ev, bounds) & (turns == 0))
-    if len(todo) == 0:
-        return ev
+    todo = np.flatnonzero(~_thumbs_agree(ev, bounds) & (turns == 0) & ~ev.colour_mismatch)
     fields = {
         name: np.array(getattr(ev, name), copy=True)
         for name in (*_THUMB_FIELDS, "aspect_diff", "colour_diff")
     }
-    open_ = np.ones(len(todo), dtype=bool)  # still disagreeing in every frame tried
-    for regions in _shared_frames(stack, i[todo], j[todo]):
-        sel = np.flatnonzero(open_ & ~np.isnan(regions[:, 0, 0]))
+    for lo in range(0, len(todo), _PAIR_CHUNK):
+        part = todo[lo : lo + _PAIR_CHUNK]
+        regions, err = _best_frames(stack, i[part], j[part])
+        # Row and column means of two agreeing thumbnails differ by less than their pixels do
+        # (twice the mean difference at most, plus the tolerance): a worse profile cannot agree.
+        sel = np.flatnonzero(err <= _PROFILE_FACTOR * bounds.mean_diff)
         if len(sel) == 0:
             continue
-        ks, ri, rj = todo[sel], regions[sel, 0], regions[sel, 1]
+        ks, ri, rj = part[sel], regions[sel, 0], regions[sel, 1]
         a = _warp(stack.thumbs[i[ks]].astype(np.float32), _margins(ri[:, :2]), _margins(ri[:, 2:]))
         b = _warp(stack.thumbs[j[ks]].astype(np.float32), _margins(rj[:, :2]), _margins(rj[:, 2:]))
         palette = stack.palette[i[ks]] | stack.palette[j[ks]]
@@ -551,8 +559,35 @@ def reframe(
             fields[name][ks[agree]] = value[agree]
         fields["aspect_diff"][ks[agree]] = 0.0
         fields["colour_diff"][ks[agree]] = 0.0
-        open_[sel[agree]] = False
     return dataclasses.replace(ev, **fields)
+
+
+def _best_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the (2, 4) regions of :func:`_shared_frames` whose row and column mean
+    profiles agree best, and that profile error (infinite when no other frame applies)."""
+    a, b = stack.thumbs[i], stack.thumbs[j]
+    rows_a, cols_a = a.mean(axis=2), a.mean(axis=1)
+    rows_b, cols_b = b.mean(axis=2), b.mean(axis=1)
+    frames = _shared_frames(stack, i, j)
+    err = np.full((len(i), len(frames)), np.inf)
+    for f, regions in enumerate(frames):
+        sel = np.flatnonzero(~np.isnan(regions[:, 0, 0]))
+        if len(sel) == 0:
+            continue
+        r = regions[sel]
+
+        def profile(p: np.ndarray, span: np.ndarray) -> np.ndarray:
+            out: np.ndarray = _interp_profiles(p, _sample_positions(_margins(span))[:, None, :])
+            return out[:, 0]
+
+        err[sel, f] = np.abs(
+            profile(rows_a[sel], r[:, 0, :2]) - profile(rows_b[sel], r[:, 1, :2])
+        ).mean(axis=1) + np.abs(
+            profile(cols_a[sel], r[:, 0, 2:]) - profile(cols_b[sel], r[:, 1, 2:])
+        ).mean(axis=1)
+    best = err.argmin(axis=1)
+    out: np.ndarray = np.stack(frames, axis=1)[np.arange(len(i)), best]
+    return out, err.min(axis=1)
 
 
 def _margins(span: np.ndarray) -> np.ndarray:
