@@ -24,6 +24,7 @@ from picdup.cache.paths import default_cache_dir
 from picdup.cache.verdicts import drop_not_duplicates
 from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
 from picdup.errors import CacheError, ConfigError
+from picdup.evidence import EvidenceBank
 from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters, verified_stars
 from picdup.index import pairs_within
@@ -51,7 +52,7 @@ from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan.pairs import find_assets, keep_assets_whole
 from picdup.scan.remote import is_url, resolve_all_roots, walk_all
-from picdup.verify import ThumbStack, verify_pairs
+from picdup.verify import ThumbStack, measure_settings, verify_pairs
 
 log = logging.getLogger("picdup.cache")
 
@@ -384,9 +385,47 @@ def candidate_matches(
     if cancel is not None:
         cancel.check()
     stack = ThumbStack.of(reps)
+    bounds, loosest = options.bounds, options.loosest
+    cache = open_cache(options, warn=False)
+    try:
+        bank = EvidenceBank(
+            reps,
+            stack,
+            i,
+            j,
+            turns,
+            measure_settings(bounds, loosest),
+            cache=cache,
+            fingerprint_key=algorithm_key(max_pixels=options.max_pixels, decode=True),
+        )
+        try:
+            return _verify_candidates(
+                reps, stack, bank, (i, j, d, turns), options, cancel, rank, engine
+            )
+        finally:
+            bank.flush()
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _verify_candidates(
+    reps: list[Fingerprint],
+    stack: ThumbStack,
+    bank: EvidenceBank,
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    rank: Callable[[int], Hashable] | None,
+    engine: LocalEngine | None,
+) -> list[Match]:
+    """The verification half of :func:`candidate_matches`, every pair's evidence from ``bank``."""
+    i, j, d, turns = candidates
+    bounds, loosest = options.bounds, options.loosest
     # First pass, over the pairs that can ask for a pixel digest at all (equal displayed size,
     # hashes almost equal): only learn which files need one (a full decode each), so those are
-    # read from the cache or decoded on every core at once rather than one by one.
+    # read from the cache or decoded on every core at once rather than one by one. The bank
+    # keeps the evidence, so the second pass does not measure these pairs again.
     sizes = np.array([(fp.info.width, fp.info.height) if fp.info else (-1, -1) for fp in reps])
     maybe = np.flatnonzero(
         (d <= _PIXEL_RADIUS) & (turns == 0) & np.all(sizes[i] == sizes[j], axis=1)
@@ -397,8 +436,18 @@ def candidate_matches(
         wanted.add(k)
         return None
 
-    bounds, loosest = options.bounds, options.loosest
-    verify_pairs(reps, stack, i[maybe], j[maybe], d[maybe], bounds, loosest, record, turns[maybe])
+    verify_pairs(
+        reps,
+        stack,
+        i[maybe],
+        j[maybe],
+        d[maybe],
+        bounds,
+        loosest,
+        record,
+        turns[maybe],
+        evidence=bank.get(maybe),
+    )
     found = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel, engine=engine)
     by_index: dict[int, str | None] = {k: found.get(reps[k].ref.path) for k in wanted}
 
@@ -408,7 +457,10 @@ def candidate_matches(
         return by_index[k]
 
     if rank is None:
-        return verify_pairs(reps, stack, i, j, d, bounds, loosest, digest_of, turns)
+        everything = np.arange(len(i))
+        return verify_pairs(
+            reps, stack, i, j, d, bounds, loosest, digest_of, turns, evidence=bank.get(everything)
+        )
     index = {
         (int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True))
     }
@@ -430,6 +482,7 @@ def candidate_matches(
             loosest,
             digest_of,
             turns[ks],
+            evidence=bank.get(ks),
         )
 
     return verified_stars(zip(i.tolist(), j.tolist(), strict=True), rank, verify)
@@ -929,7 +982,12 @@ def _verify(
         wanted.add(k)
         return None
 
-    verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record)
+    # Archive thumbnails come from an index that may be built with other options, so this
+    # evidence is not cached; it is measured once for both passes.
+    turns = np.zeros(len(li), dtype=np.int64)
+    settings = measure_settings(options.bounds, options.loosest)
+    evidence = EvidenceBank(sub, stack, li, lj, turns, settings).get(np.arange(len(li)))
+    verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record, evidence=evidence)
     digests = pixel_digests([sub[k].ref for k in sorted(wanted)], options, cancel)
     found = verify_pairs(
         sub,
@@ -940,5 +998,6 @@ def _verify(
         options.bounds,
         options.loosest,
         lambda k: digests.get(sub[k].ref.path),
+        evidence=evidence,
     )
     return [Match(int(rows[m.a]), int(rows[m.b]), m.cls, m.distance, m.score) for m in found]

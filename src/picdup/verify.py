@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -34,12 +34,19 @@ from picdup.model import Fingerprint, Match, MatchClass
 from picdup.options import Bounds
 
 __all__ = [
+    "VERIFY_VERSION",
+    "MeasureSettings",
     "PairEvidence",
     "ThumbStack",
     "measure_pairs",
+    "measure_settings",
     "tolerant_diff_reference",
     "verify_pairs",
 ]
+
+# The version of the evidence :func:`measure_pairs` returns. Bump it with any change that can
+# alter a measured value (or a field's dtype): cached evidence of other versions is never used.
+VERIFY_VERSION = 1
 
 _BLOCK = 4
 _ODD_BLOCKS = 1
@@ -112,6 +119,30 @@ class PairEvidence:
     aspect_diff: np.ndarray
     colour_diff: np.ndarray
     colour_mismatch: np.ndarray  # one side greyscale, the other clearly in colour
+
+    def take(self, idx: np.ndarray) -> PairEvidence:
+        """The evidence of the pairs at ``idx``, in that order."""
+        return PairEvidence(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureSettings:
+    """What :func:`measure_pairs` takes besides the pairs: with the thumbnails and the turn,
+    all that decides the evidence (so also what a cache of evidence must be keyed by)."""
+
+    block_bound: float
+    max_crop: float
+    normalised: bool
+
+
+def measure_settings(bounds: Bounds, loosest: MatchClass) -> MeasureSettings:
+    """The settings :func:`verify_pairs` measures with, for these bounds and loosest class."""
+    loose = loosest.rank >= MatchClass.EDITED.rank
+    return MeasureSettings(
+        block_bound=bounds.block_diff,
+        max_crop=bounds.edited_crop if loose else 0.0,
+        normalised=loose,
+    )
 
 
 def _chroma(colours: np.ndarray) -> np.ndarray:
@@ -407,22 +438,32 @@ def verify_pairs(
     loosest: MatchClass,
     pixel_digest: Callable[[int], str | None],
     turns: np.ndarray | None = None,
+    evidence: PairEvidence | None = None,
 ) -> list[Match]:
     """Confirm candidate pairs and classify them; pairs without enough evidence are dropped.
 
     ``pixel_digest(k)`` returns the pixel digest of fingerprint ``k`` (computed lazily, memoised
     by the caller), or None when it cannot be computed. ``turns`` gives, per pair, the flip or
-    quarter turn of ``i[k]`` that the candidate search matched (0: none).
+    quarter turn of ``i[k]`` that the candidate search matched (0: none). ``evidence``, when
+    given, is what :func:`measure_pairs` returns for these pairs with
+    :func:`measure_settings` (measured earlier, or cached); else it is measured here.
     """
     if len(i) == 0:
         return []
     if turns is None:
         turns = np.zeros(len(i), dtype=np.int64)
-    loose = loosest.rank >= MatchClass.EDITED.rank
-    max_crop = bounds.edited_crop if loose else 0.0
-    ev = measure_pairs(
-        stack, i, j, turns, block_bound=bounds.block_diff, max_crop=max_crop, normalised=loose
-    )
+    if evidence is None:
+        how = measure_settings(bounds, loosest)
+        evidence = measure_pairs(
+            stack,
+            i,
+            j,
+            turns,
+            block_bound=how.block_bound,
+            max_crop=how.max_crop,
+            normalised=how.normalised,
+        )
+    ev = evidence
     near, edited, similar = classify(ev, bounds, loosest)
     pixel_try = (ev.mean_diff <= _PIXEL_MEAN_DIFF) & (turns == 0)
     matches: list[Match] = []
