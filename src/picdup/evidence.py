@@ -51,7 +51,8 @@ def record_dtype(settings: MeasureSettings) -> np.dtype:
 def evidence_context(settings: MeasureSettings, fingerprint_key: str) -> str:
     """The cache context of evidence measured with ``settings`` on thumbnails made by the
     fingerprint algorithm ``fingerprint_key``."""
-    layout = ",".join(f"{name}:{dt.str}" for name, (dt, _) in record_dtype(settings).fields.items())
+    dtype = record_dtype(settings)
+    layout = ",".join(f"{name}:{dtype[name].str}" for name in dtype.names or ())
     return (
         f"{evidence_context_prefix()}fp={fingerprint_key};block={settings.block_bound!r};"
         f"crop={settings.max_crop!r};normalised={int(settings.normalised)};record={layout}"
