@@ -22,7 +22,15 @@ from picdup.fingerprint import fingerprint_file
 from picdup.model import FileRef, Fingerprint, MatchClass
 from picdup.options import Bounds, ScanOptions
 from picdup.pipeline import run_scan
-from picdup.verify import VERIFY_VERSION, PairEvidence, ThumbStack, measure_pairs, measure_settings
+from picdup.verify import (
+    VERIFY_VERSION,
+    PairEvidence,
+    ThumbStack,
+    measure_pairs,
+    measure_settings,
+    tolerant_diff_numpy,
+    tolerant_diff_reference,
+)
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 FP_KEY = algorithm_key(max_pixels=ScanOptions().max_pixels, decode=True)
@@ -301,3 +309,22 @@ def test_cli_cache_info_counts_verified_pairs(
     reports = [json.loads((tmp_path / f"{n}.json").read_text()) for n in "abc"]
     assert reports[0]["groups"] == reports[1]["groups"] == reports[2]["groups"]
     assert len(reports[0]["groups"]) >= 2
+
+
+@pytest.mark.parametrize(
+    "dtypes", [(np.float32, np.float32), (np.float64, np.float64), (np.float32, np.float64)]
+)
+def test_fast_numpy_tolerant_diff_equals_the_reference(
+    fps: list[Fingerprint], dtypes: tuple[type, type]
+) -> None:
+    rng = np.random.default_rng(7)
+    stack = ThumbStack.of(fps)
+    i, j = all_pairs(len(fps))
+    real_a, real_b = stack.thumbs[i], stack.thumbs[j]
+    noise = rng.integers(0, 256, (9, 128, 128))
+    extremes = np.zeros((2, 128, 128))
+    extremes[0, ::2] = 255.0
+    a = np.concatenate([real_a, noise, extremes]).astype(dtypes[0])
+    b = np.concatenate([real_b, noise[::-1] * 0.5 + 3.25, extremes[::-1]]).astype(dtypes[1])
+    fast, ref = tolerant_diff_numpy(a, b), tolerant_diff_reference(a, b)
+    assert fast.dtype == ref.dtype and fast.tobytes() == ref.tobytes()

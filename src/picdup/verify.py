@@ -40,6 +40,7 @@ __all__ = [
     "ThumbStack",
     "measure_pairs",
     "measure_settings",
+    "tolerant_diff_numpy",
     "tolerant_diff_reference",
     "verify_pairs",
 ]
@@ -195,15 +196,60 @@ def tolerant_diff_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return best
 
 
+_SHIFTS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+# Pairs per block of the numpy path: its dozens of temporaries then stay in the CPU cache, which
+# more than doubles its speed over whole 128-pair chunks.
+_NUMPY_BLOCK = 4
+
+
+def _half_shifts_to(y: np.ndarray, xs: list[np.ndarray]) -> list[np.ndarray]:
+    """``[_half_shift_diff(x, y) for x in xs]``, each shifted mean of ``y`` computed once."""
+    n = y.shape[-1]
+    py = np.pad(y, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    bests = [np.abs(x - y) for x in xs]
+    avg = np.empty_like(y)
+    temps = [np.empty_like(best) for best in bests]  # each in the dtype ``x - avg`` has
+    for dy, dx in _SHIFTS:
+        np.add(y, py[:, 1 + dy : 1 + dy + n, 1 + dx : 1 + dx + n], out=avg)
+        np.multiply(avg, 0.5, out=avg)
+        for x, best, tmp in zip(xs, bests, temps, strict=True):
+            np.subtract(x, avg, out=tmp)
+            np.abs(tmp, out=tmp)
+            np.minimum(best, tmp, out=best)
+    return bests
+
+
+def tolerant_diff_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`tolerant_diff_reference`, bit for bit (a test checks), about twice as fast.
+
+    The same float operations in the same order per pixel, but in blocks of a few pairs (so the
+    temporaries stay in cache) and with each shifted mean of a side computed once for both
+    comparisons that use it.
+    """
+    out = np.empty(a.shape, dtype=np.result_type(a, b))
+    for lo in range(0, len(a), _NUMPY_BLOCK):
+        x, y = a[lo : lo + _NUMPY_BLOCK], b[lo : lo + _NUMPY_BLOCK]
+        sx, sy = _soften(x), _soften(y)
+        xy, sxy = _half_shifts_to(y, [x, sx])
+        yx, syx = _half_shifts_to(x, [y, sy])
+        (ysx,) = _half_shifts_to(sx, [y])
+        (xsy,) = _half_shifts_to(sy, [x])
+        best = np.maximum(xy, yx)
+        np.minimum(best, np.maximum(sxy, ysx), out=best)
+        np.minimum(best, np.maximum(xsy, syx), out=best)
+        out[lo : lo + _NUMPY_BLOCK] = best
+    return out
+
+
 # Loading the compiled kernel costs about 0.7 s per process (numba, then its on-disk cache), the
-# numpy reference about 3 ms per pair: load it for a batch this large, then use it for all.
+# numpy path about 2 ms per pair: load it for a batch this large, then use it for all.
 _KERNEL_PAIRS = 256
 
 
 def _tolerant_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     loaded = "picdup._tolerant" in sys.modules
     if (len(a) < _KERNEL_PAIRS and not loaded) or a.dtype != b.dtype or a.dtype != np.float32:
-        return tolerant_diff_reference(a, b)
+        return tolerant_diff_numpy(a, b)
     from picdup._tolerant import tolerant_diff_kernel
 
     out: np.ndarray = tolerant_diff_kernel(np.ascontiguousarray(a), np.ascontiguousarray(b))
