@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timezone
 
 import numpy as np
@@ -23,6 +24,7 @@ from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pi
 from picdup.cache.paths import default_cache_dir
 from picdup.cache.verdicts import drop_not_duplicates
 from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
+from picdup.engine.local import submit_pixel_digests
 from picdup.errors import CacheError, ConfigError
 from picdup.evidence import EvidenceBank
 from picdup.fingerprint import SKIPPED
@@ -448,14 +450,27 @@ def _verify_candidates(
         turns[maybe],
         evidence=bank.get(maybe),
     )
-    found = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel, engine=engine)
-    by_index: dict[int, str | None] = {k: found.get(reps[k].ref.path) for k in wanted}
+    with _PixelDigests([reps[k].ref for k in sorted(wanted)], options, cancel, engine) as found:
 
-    def digest_of(k: int) -> str | None:
-        if k not in by_index:  # not foreseen by the first pass: compute it now
-            by_index[k] = pixel_digests([reps[k].ref], options, cancel).get(reps[k].ref.path)
-        return by_index[k]
+        def digest_of(k: int) -> str | None:
+            return found.get(reps[k].ref)
 
+        return _verify_rest(reps, stack, bank, candidates, options, cancel, rank, digest_of)
+
+
+def _verify_rest(
+    reps: list[Fingerprint],
+    stack: ThumbStack,
+    bank: EvidenceBank,
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    rank: Callable[[int], Hashable] | None,
+    digest_of: Callable[[int], str | None],
+) -> list[Match]:
+    """Verify the candidates (as stars when ``rank`` is given), every pair measured by ``bank``."""
+    i, j, d, turns = candidates
+    bounds, loosest = options.bounds, options.loosest
     if rank is None:
         everything = np.arange(len(i))
         return verify_pairs(
@@ -533,6 +548,78 @@ def _with_turned_candidates(
     first[1:] = key[1:] != key[:-1]
     keep = order[first]
     return i[keep], j[keep], d[keep], t[keep]
+
+
+class _PixelDigests:
+    """Pixel digests of ``refs``, from the cache or decoding on the workers *while* the caller
+    goes on measuring thumbnails; :meth:`get` waits only for the file it asks for. Files not
+    among ``refs`` are computed when asked for. Fresh digests are cached on exit."""
+
+    def __init__(
+        self,
+        refs: Sequence[FileRef],
+        options: ScanOptions,
+        cancel: CancelToken | None,
+        engine: LocalEngine | None,
+    ) -> None:
+        self._options, self._cancel = options, cancel
+        self._known: dict[str, str | None] = {}
+        self._fresh: list[tuple[FileRef, str]] = []
+        self._futures: dict[str, tuple[FileRef, Future[str | None]]] = {}
+        todo = list(refs)
+        if todo and options.use_cache:
+            cache = open_cache(options, warn=False)
+            if cache is not None:
+                with cache:
+                    self._known.update(
+                        cache.pixel_digests(todo, pixel_key(max_pixels=options.max_pixels))
+                    )
+                todo = [r for r in todo if r.path not in self._known]
+        if engine is not None and options.jobs > 1 and len(todo) > 1:
+            futures = submit_pixel_digests(
+                [r.path for r in todo], max_pixels=options.max_pixels, engine=engine
+            )
+            self._futures = {r.path: (r, f) for r, f in zip(todo, futures, strict=True)}
+        elif todo:
+            found = pixel_digests(todo, options, cancel)
+            self._known.update({r.path: found.get(r.path) for r in todo})
+
+    def get(self, ref: FileRef) -> str | None:
+        if ref.path not in self._known:
+            pending = self._futures.pop(ref.path, None)
+            if pending is None:  # not foreseen by the first pass: compute it now
+                found = pixel_digests([ref], self._options, self._cancel)
+                self._known[ref.path] = found.get(ref.path)
+            else:
+                digest = pending[1].result()
+                self._known[ref.path] = digest
+                if digest is not None:
+                    self._fresh.append((ref, digest))
+            if self._cancel is not None:
+                self._cancel.check()
+        return self._known[ref.path]
+
+    def __enter__(self) -> _PixelDigests:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Digests that finished but were never asked for are kept too: a later scan needs them.
+        for ref, fut in self._futures.values():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                digest = fut.result()
+                if digest is not None:
+                    self._fresh.append((ref, digest))
+            else:
+                fut.cancel()
+        self._futures = {}
+        if self._fresh and self._options.use_cache:
+            cache = open_cache(self._options, warn=False)
+            if cache is not None:
+                with cache:
+                    cache.add_pixel_digests(
+                        self._fresh, pixel_key(max_pixels=self._options.max_pixels)
+                    )
+        self._fresh = []
 
 
 def pixel_digests(
