@@ -22,7 +22,13 @@ from picdup.cache import FingerprintCache
 from picdup.cache.store import evidence_context_prefix
 from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE
 from picdup.model import Fingerprint
-from picdup.verify import MeasureSettings, PairEvidence, ThumbStack, measure_pairs
+from picdup.verify import (
+    MeasureSettings,
+    PairEvidence,
+    ThumbStack,
+    expect_pairs,
+    measure_pairs,
+)
 
 __all__ = ["EvidenceBank", "evidence_context", "record_dtype"]
 
@@ -115,6 +121,7 @@ class EvidenceBank:
         self.cached = 0
         if cache is not None and len(i):
             self._load(cache)
+        expect_pairs(len(i) - self.cached)
 
     def _key(self, k: int) -> tuple[str, str, int]:
         a, b = self._digests[int(self._i[k])], self._digests[int(self._j[k])]

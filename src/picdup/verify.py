@@ -38,6 +38,7 @@ __all__ = [
     "MeasureSettings",
     "PairEvidence",
     "ThumbStack",
+    "expect_pairs",
     "measure_pairs",
     "measure_settings",
     "tolerant_diff_numpy",
@@ -241,9 +242,24 @@ def tolerant_diff_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-# Loading the compiled kernel costs about 0.7 s per process (numba, then its on-disk cache), the
-# numpy path about 2 ms per pair: load it for a batch this large, then use it for all.
+# Loading the compiled kernel costs about 0.7 s in a process where numba has not run yet (its
+# import and start-up), and 20 ms where it has (the multi-index search of a large collection
+# runs numba); the numpy path costs about 2 ms per pair, the kernel a third of that.
 _KERNEL_PAIRS = 256
+_KERNEL_LOAD_PAIRS = 1000
+
+
+def _numba_running() -> bool:
+    """Whether numba already compiled or loaded a kernel in this process (start-up is paid)."""
+    index_kernel = sys.modules.get("picdup.index._kernel")
+    return index_kernel is not None and bool(index_kernel.mih_kernel.signatures)
+
+
+def expect_pairs(count: int) -> None:
+    """Tell verification that about ``count`` pairs are going to be measured: the compiled
+    kernel is loaded when it pays for itself (results are bit-equal either way)."""
+    if count >= _KERNEL_LOAD_PAIRS or (count > 0 and _numba_running()):
+        import picdup._tolerant  # noqa: F401
 
 
 def _tolerant_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
