@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from picdup._text import format_bytes
@@ -55,9 +55,11 @@ class Step:
     """One change to one file.
 
     ``op`` is ``trash``, ``delete``, ``move``, ``copy``, ``hardlink``, ``symlink`` or
-    ``reflink``. ``size``/``mtime_ns`` (and ``digest`` when not empty) are what the file must
-    still be before it is touched. ``target`` is the destination of a move or copy (made unique
-    at apply time if something appeared there), or the keeper a link points to.
+    ``reflink``. ``size``/``mtime_ns`` (and ``digest`` and ``etag`` when not empty) are what the
+    file must still be before it is touched; ``etag`` is an object store's version tag, which
+    catches an object rewritten within the second its modification time is kept to. ``target`` is
+    the destination of a move or copy (made unique at apply time if something appeared there),
+    or the keeper a link points to.
     """
 
     op: str
@@ -67,6 +69,7 @@ class Step:
     mtime_ns: int
     digest: str = ""
     target: str = ""
+    etag: str = ""
 
     def describe(self) -> str:
         if self.op in ("move", "copy"):
@@ -98,6 +101,7 @@ class GroupPlan:
     keeper_digest: str
     steps: tuple[Step, ...]
     kept: tuple[Kept, ...] = ()
+    keeper_etag: str = ""
 
 
 @dataclass(frozen=True)
@@ -435,6 +439,7 @@ def build_plan(
                 keeper_digest=keeper.digest if exact else "",
                 steps=tuple(steps),
                 kept=tuple(kept),
+                keeper_etag=keeper.etag or "",
             )
         )
 
@@ -530,15 +535,16 @@ def _step(
     ops: FileOps,
 ) -> Step:
     check = m.digest if (m.cls == "exact" or action in LINKS) else ""
+    tag = m.etag or ""
     if action == "quarantine":
         target = _unique(os.path.join(dest or "", _relative(m.path, roots, labels)), taken, ops)
-        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target)
+        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target, tag)
     if action == "move":
         target = _unique(os.path.join(dest or "", os.path.basename(m.path)), taken, ops)
-        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target)
+        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target, tag)
     if action in LINKS:
-        return Step(action, group.id, m.path, m.size, m.mtime_ns, check, keeper.path)
-    return Step(action, group.id, m.path, m.size, m.mtime_ns, check)
+        return Step(action, group.id, m.path, m.size, m.mtime_ns, check, keeper.path, tag)
+    return Step(action, group.id, m.path, m.size, m.mtime_ns, check, etag=tag)
 
 
 def _organize_step(
@@ -554,7 +560,8 @@ def _organize_step(
     moving = move_files and not any(under(m.path, d) for d in protect)
     target = _unique(base + _ext(m.path, m.format), taken, ops)
     check = m.digest if m.cls in ("exact", "keeper") else ""
-    return Step("move" if moving else "copy", group_id, m.path, m.size, m.mtime_ns, check, target)
+    step = Step("move" if moving else "copy", group_id, m.path, m.size, m.mtime_ns, check, target)
+    return replace(step, etag=m.etag or "")
 
 
 def _single_images(report: Report, in_groups: set[str], ops: FileOps) -> list[tuple[str, int, int]]:
