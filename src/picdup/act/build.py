@@ -398,6 +398,10 @@ def build_plan(
     labels = _root_labels(roots)
     taken: set[str] = set()
     groups: list[GroupPlan] = []
+    notes: list[str] = []
+    # --pairs: a member stands for its whole asset, so its RAW file or Live Photo video goes
+    # wherever the member goes instead of being left behind on its own.
+    companions = {f: tuple(c for c in a.files if c != f) for a in report.assets for f in a.files}
     # a folder organized before goes on with the next numbers instead of squeezing in
     number = _highest_number(dest, ops) if action == "organize" and dest else 0
     width = max(5, len(str(number + len(report.groups) + 1)))
@@ -412,6 +416,7 @@ def build_plan(
             steps.append(
                 _organize_step(keeper, group.id, base, move_files, protect_dirs, taken, ops)
             )
+            steps += _companion_steps(steps[-1], companions, taken, ops, notes)
         copies = 0
         for m in others:
             reason = _leave_reason(m, keeper, group, decisions, protect_dirs, action)
@@ -427,6 +432,7 @@ def build_plan(
                 )
             else:
                 steps.append(_step(action, m, keeper, group, dest, roots, labels, taken, ops))
+            steps += _companion_steps(steps[-1], companions, taken, ops, notes)
         exact = group.cls == "exact" or action in LINKS
         groups.append(
             GroupPlan(
@@ -444,7 +450,6 @@ def build_plan(
         )
 
     singles: list[Step] = []
-    notes: list[str] = []
     if include_singles:
         in_groups = {m.path for g in report.groups for m in g.members}
         for path, size, mtime_ns in _single_images(report, in_groups, ops):
@@ -545,6 +550,47 @@ def _step(
     if action in LINKS:
         return Step(action, group.id, m.path, m.size, m.mtime_ns, check, keeper.path, tag)
     return Step(action, group.id, m.path, m.size, m.mtime_ns, check, etag=tag)
+
+
+def _companion_steps(
+    step: Step,
+    companions: dict[str, tuple[str, ...]],
+    taken: set[str],
+    ops: FileOps,
+    notes: list[str],
+) -> list[Step]:
+    """The same action for the other files of ``step``'s asset (none without ``--pairs``).
+
+    A companion's destination shares the member's new stem, so the two still pair up where they
+    land. Links are not carried over: a RAW file is not a copy of anything in the group."""
+    if step.op in LINKS:
+        return []
+    out: list[Step] = []
+    for path in companions.get(step.path, ()):
+        try:
+            st = ops.stat(path)
+        except OSError:
+            notes.append(f"{path} (with {step.path}) is gone since the scan; left out")
+            continue
+        target = ""
+        if step.target:
+            stem, new_ext = os.path.splitext(step.target)
+            ext = os.path.splitext(path)[1]
+            if new_ext != os.path.splitext(step.path)[1]:  # organize lower-cased it
+                ext = ext.lower()
+            target = _unique(stem + ext, taken, ops)
+        out.append(
+            replace(
+                step,
+                path=path,
+                size=st.size,
+                mtime_ns=st.mtime_ns,
+                digest="",
+                etag=ops.etag(path) or "",
+                target=target,
+            )
+        )
+    return out
 
 
 def _organize_step(
