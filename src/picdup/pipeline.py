@@ -324,6 +324,41 @@ def _rank(fp: Fingerprint) -> tuple[tuple[int, int, int], str]:
     return (_criteria(fp), fp.ref.path)
 
 
+# Formats a camera, phone or app writes first. A copy with the very same pixels in a lossless
+# container (PNG, BMP, TIFF) was made from such a file by conversion, and is larger: ranking on
+# file size alone would keep the conversion and throw the original away.
+_ORIGINAL_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "HEIC", "AVIF", "WEBP"})
+
+
+def _is_original_format(fp: Fingerprint) -> bool:
+    return fp.info is not None and fp.info.format.upper() in _ORIGINAL_FORMATS
+
+
+def prefer_original(
+    fps: Sequence[Fingerprint], centre: int, matches: list[Match]
+) -> tuple[int, list[Match]]:
+    """Move a star's centre from a lossless conversion to its pixel-identical original.
+
+    Only ``pixel`` members qualify: they have the keeper's very pixels, so every other member's
+    evidence against the old keeper holds against the new one unchanged.
+    """
+    if _is_original_format(fps[centre]):
+        return centre, matches
+    twins = [
+        m.b if m.a == centre else m.a
+        for m in matches
+        if m.cls is MatchClass.PIXEL and _is_original_format(fps[m.b if m.a == centre else m.a])
+    ]
+    if not twins:
+        return centre, matches
+    best = min(twins, key=lambda k: _rank(fps[k]))
+    moved = []
+    for m in matches:
+        other = m.b if m.a == centre else m.a
+        moved.append(Match(best, centre if other == best else other, m.cls, m.distance, m.score))
+    return best, moved
+
+
 def match_scope(
     fps: list[Fingerprint],
     options: ScanOptions,
@@ -351,7 +386,9 @@ def match_scope(
         matches = drop_not_duplicates(fps, matches, mates)  # a person said these differ
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
-    stars = star_clusters(matches, lambda k: _rank(fps[k]))
+    stars = [
+        prefer_original(fps, c, ms) for c, ms in star_clusters(matches, lambda k: _rank(fps[k]))
+    ]
     stars += [(r, []) for r in reps if mates[r] and r not in matched]
     return [build_group(fps, centre, ms, mates, root) for centre, ms in stars]
 
@@ -681,8 +718,20 @@ def _member(fp: Fingerprint, cls: str, distance: int, score: float) -> Member:
     )
 
 
-def _why(keeper: Fingerprint, others: Sequence[Fingerprint]) -> str:
-    """Why ``keeper`` is suggested: the first criterion of :func:`_criteria` that decided."""
+def _why(
+    keeper: Fingerprint, others: Sequence[Fingerprint], conversions: Sequence[Fingerprint] = ()
+) -> str:
+    """Why ``keeper`` is suggested: the first criterion of :func:`_criteria` that decided, or
+    :func:`prefer_original` when ``conversions`` (pixel-identical lossless copies) outrank it."""
+    if conversions and any(_rank(c) < _rank(keeper) for c in conversions):
+        formats = "/".join(sorted({c.info.format for c in conversions if c.info is not None}))
+        said = (
+            f"the {keeper.info.format if keeper.info else ''} original: the {formats} "
+            f"cop{'ies' if len(conversions) > 1 else 'y'} with the same pixels "
+            f"{'are conversions' if len(conversions) > 1 else 'is a conversion'}"
+        )
+        rest = [o for o in others if all(o is not c for c in conversions)]
+        return said + (f"; over the others: {_why(keeper, rest)}" if rest else "")
     k_rank = _criteria(keeper)
     o_ranks = [_criteria(o) for o in others]
     criteria: list[tuple[int, Callable[[], str]]] = [
@@ -709,6 +758,7 @@ def build_group(
     keeper = fps[centre]
     members = [_member(keeper, "keeper", 0, 1.0)]
     others: list[Fingerprint] = []
+    conversions: list[Fingerprint] = []
     for k in mates.get(centre, []):
         members.append(_member(fps[k], MatchClass.EXACT.value, 0, 1.0))
         others.append(fps[k])
@@ -717,6 +767,8 @@ def build_group(
         for k in [other, *mates.get(other, [])]:
             members.append(_member(fps[k], m.cls.value, m.distance, m.score))
             others.append(fps[k])
+            if m.cls is MatchClass.PIXEL and not _is_original_format(fps[k]):
+                conversions.append(fps[k])
     head, rest = members[0], members[1:]
     rest.sort(key=lambda mb: (MatchClass(mb.cls).rank, mb.path))
     loosest = max((MatchClass(mb.cls) for mb in rest), key=lambda c: c.rank)
@@ -726,7 +778,7 @@ def build_group(
         cls=loosest.value,
         root=root if root is not None else keeper.ref.root,
         keep=keeper.ref.path,
-        why=_why(keeper, others),
+        why=_why(keeper, others, conversions if _is_original_format(keeper) else ()),
         members=(head, *rest),
         weakest={
             "path": weakest.path,
