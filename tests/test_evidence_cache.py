@@ -328,3 +328,27 @@ def test_fast_numpy_tolerant_diff_equals_the_reference(
     b = np.concatenate([real_b, noise[::-1] * 0.5 + 3.25, extremes[::-1]]).astype(dtypes[1])
     fast, ref = tolerant_diff_numpy(a, b), tolerant_diff_reference(a, b)
     assert fast.dtype == ref.dtype and fast.tobytes() == ref.tobytes()
+
+
+def test_changed_bounds_with_a_warm_cache_equal_a_scan_without_it(tmp_path: Path) -> None:
+    root = tree(tmp_path / "pics")
+    db = str(tmp_path / "c.sqlite3")
+    default = run_scan([root], ScanOptions(jobs=1, cache_path=db, mode="similar"), command=[])
+    pairs = cache_info(db).evidence_rows
+    changed = [
+        dataclasses.replace(Bounds(), mean_diff=0.3),  # only classifies: evidence reused
+        dataclasses.replace(Bounds(), block_diff=4.0),  # measured with: new evidence
+        dataclasses.replace(Bounds(), edited_crop=0.0),
+    ]
+    for bounds in changed:
+        for mode in ("near", "similar"):
+            warm = run_scan(
+                [root], ScanOptions(jobs=1, cache_path=db, mode=mode, bounds=bounds), command=[]
+            )
+            plain = run_scan(
+                [root], ScanOptions(jobs=1, use_cache=False, mode=mode, bounds=bounds), command=[]
+            )
+            assert groups(warm) == groups(plain), (bounds, mode)
+            if mode == "similar" and bounds.edited_crop == Bounds().edited_crop:
+                assert groups(warm) != groups(default)  # the change matters on this tree
+    assert cache_info(db).evidence_rows > pairs
