@@ -102,7 +102,8 @@ def find_duplicates(
     processes, and its fingerprint is cached (SQLite, keyed by path, size, mtime and the
     algorithm), so a rescan of an unchanged tree only stats files; candidate pairs come from a
     multi-index Hamming search (about linear in the number of images), and only candidates are
-    compared pixel by pixel. Memory is linear in the number of images (16 KiB of thumbnail each).
+    compared pixel by pixel, each pair at most once (its evidence is cached too, keyed by both
+    files' contents). Memory is linear in the number of images (16 KiB of thumbnail each).
 
     Algorithm:
       1. walk the roots (no symlinks followed, hidden files skipped, special files never opened);
