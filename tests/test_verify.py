@@ -301,3 +301,15 @@ def test_scan_groups_letterboxed_copies_and_keeps_small_caption_memes_apart(
         frozenset({"beach.jpg", "beach-screen.jpg"}): "near",
         frozenset({"card.jpg", "card-screen.jpg"}): "near",
     }
+
+
+@pytest.mark.parametrize("code", range(8))
+def test_turned_boxes_follow_the_turned_picture(code: int) -> None:
+    from picdup.verify import _turn_boxes
+
+    box = np.array([[0.125, 0.75, 0.25, 0.5]])
+    mask = np.zeros((1, 64, 64), dtype=np.uint8)
+    mask[0, 8:48, 16:32] = 1
+    rows, cols = np.nonzero(turn(mask, code)[0])
+    seen = [rows.min() / 64, (rows.max() + 1) / 64, cols.min() / 64, (cols.max() + 1) / 64]
+    assert np.allclose(_turn_boxes(box, code)[0], seen)

@@ -536,7 +536,52 @@ def _within(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shared_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class _Sides:
+    """Both sides of a chunk of pairs as compared: side ``i`` turned as the pair says."""
+
+    a: np.ndarray  # (P, n, n) uint8 thumbnails of i, turned
+    b: np.ndarray  # (P, n, n) uint8 thumbnails of j
+    box_a: np.ndarray  # (P, 4) content boxes, i's turned
+    box_b: np.ndarray
+    frame_a: np.ndarray  # (P,) whole-image log aspects, i's turned
+    frame_b: np.ndarray
+    content_a: np.ndarray  # (P,) content log aspects, i's turned
+    content_b: np.ndarray
+
+    @classmethod
+    def of(cls, stack: ThumbStack, i: np.ndarray, j: np.ndarray, turns: np.ndarray) -> _Sides:
+        a = stack.thumbs[i].copy()
+        box = stack.boxes[i].copy()
+        for code in np.unique(turns[turns != 0]):
+            sel = turns == code
+            a[sel] = turn(a[sel], int(code))
+            box[sel] = _turn_boxes(box[sel], int(code))
+        odd = np.where((turns & 1) == 1, -1.0, 1.0)  # a quarter turn swaps width and height
+        return cls(
+            a,
+            stack.thumbs[j],
+            box,
+            stack.boxes[j],
+            stack.frame_log_aspect[i] * odd,
+            stack.frame_log_aspect[j],
+            stack.log_aspect[i] * odd,
+            stack.log_aspect[j],
+        )
+
+
+def _turn_boxes(box: np.ndarray, code: int) -> np.ndarray:
+    """(top, bottom, left, right) shares turned like :func:`~picdup.fingerprint.hashes.turn`."""
+    t, b, left, right = box[:, 0], box[:, 1], box[:, 2], box[:, 3]
+    for _ in range(code & 3):  # a quarter turn counter-clockwise: (y, x) -> (1 - x, y)
+        t, b, left, right = 1.0 - right, 1.0 - left, t, b
+    if code & 4:
+        left, right = 1.0 - right, 1.0 - left
+    out: np.ndarray = np.stack([t, b, left, right], axis=1)
+    return out
+
+
+def _shared_frames(sides: _Sides) -> list[np.ndarray]:
     """Per other frame, a (P, 2, 4) array: the region of each side's thumbnail that shows the
     frame the two copies share (NaN where that frame does not apply).
 
@@ -547,9 +592,9 @@ def _shared_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> list[np.n
     rows (or columns) that one side lost at either end or both (a picture whose dark edge went
     with the black bar, where no box tells how much).
     """
-    bi, bj = stack.boxes[i], stack.boxes[j]
-    fi, fj = stack.frame_log_aspect[i], stack.frame_log_aspect[j]
-    ci, cj = stack.log_aspect[i], stack.log_aspect[j]
+    bi, bj = sides.box_a, sides.box_b
+    fi, fj = sides.frame_a, sides.frame_b
+    ci, cj = sides.content_a, sides.content_b
     whole = np.broadcast_to(_WHOLE, bi.shape)
     shared = np.stack(
         [
@@ -617,29 +662,31 @@ def reframe(
     thumbnails are resampled on the shared region and the ``near`` tests asked again; the
     aspect evidence becomes that of the shared frames. The 4×4 colour signature covers each
     side's own trimmed content, so for a reframed pair only the colour/greyscale mismatch is
-    kept. Turned pairs and greyscale/colour pairs (never ``near``) are not reframed.
+    kept. A turned pair is reframed with side ``i`` turned (thumbnail, box and aspects);
+    greyscale/colour pairs (never ``near``) are not reframed.
 
     Cost: nothing for pairs that agree as they are or have no other frame; for the others the
     frames are ranked on row and column mean profiles (cheap), and only the best, if its
     profiles are close enough to agree at all, is resampled and measured: a pair costs at most
     one more measurement. Chunked like :func:`measure_pairs`.
     """
-    todo = np.flatnonzero(~_thumbs_agree(ev, bounds) & (turns == 0) & ~ev.colour_mismatch)
+    todo = np.flatnonzero(~_thumbs_agree(ev, bounds) & ~ev.colour_mismatch)
     fields = {
         name: np.array(getattr(ev, name), copy=True)
         for name in (*_THUMB_FIELDS, "aspect_diff", "colour_diff")
     }
     for lo in range(0, len(todo), _PAIR_CHUNK):
         part = todo[lo : lo + _PAIR_CHUNK]
-        regions, err = _best_frames(stack, i[part], j[part])
+        sides = _Sides.of(stack, i[part], j[part], turns[part])
+        regions, err = _best_frames(sides)
         # Row and column means of two agreeing thumbnails differ by less than their pixels do
         # (twice the mean difference at most, plus the tolerance): a worse profile cannot agree.
         sel = np.flatnonzero(err <= _PROFILE_FACTOR * bounds.mean_diff)
         if len(sel) == 0:
             continue
         ks, ri, rj = part[sel], regions[sel, 0], regions[sel, 1]
-        a = _warp(stack.thumbs[i[ks]].astype(np.float32), _margins(ri[:, :2]), _margins(ri[:, 2:]))
-        b = _warp(stack.thumbs[j[ks]].astype(np.float32), _margins(rj[:, :2]), _margins(rj[:, 2:]))
+        a = _warp(sides.a[sel].astype(np.float32), _margins(ri[:, :2]), _margins(ri[:, 2:]))
+        b = _warp(sides.b[sel].astype(np.float32), _margins(rj[:, :2]), _margins(rj[:, 2:]))
         palette = stack.palette[i[ks]] | stack.palette[j[ks]]
         stats = _near_stats(a.astype(np.float32), b.astype(np.float32), palette)
         agree = (
@@ -655,14 +702,14 @@ def reframe(
     return dataclasses.replace(ev, **fields)
 
 
-def _best_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _best_frames(sides: _Sides) -> tuple[np.ndarray, np.ndarray]:
     """Per pair, the (2, 4) regions of :func:`_shared_frames` whose row and column mean
     profiles agree best, and that profile error (infinite when no other frame applies)."""
-    a, b = stack.thumbs[i], stack.thumbs[j]
+    a, b = sides.a, sides.b
     rows_a, cols_a = a.mean(axis=2), a.mean(axis=1)
     rows_b, cols_b = b.mean(axis=2), b.mean(axis=1)
-    frames = _shared_frames(stack, i, j)
-    err = np.full((len(i), len(frames)), np.inf)
+    frames = _shared_frames(sides)
+    err = np.full((len(a), len(frames)), np.inf)
     for f, regions in enumerate(frames):
         sel = np.flatnonzero(~np.isnan(regions[:, 0, 0]))
         if len(sel) == 0:
@@ -679,7 +726,7 @@ def _best_frames(stack: ThumbStack, i: np.ndarray, j: np.ndarray) -> tuple[np.nd
             profile(cols_a[sel], r[:, 0, 2:]) - profile(cols_b[sel], r[:, 1, 2:])
         ).mean(axis=1)
     best = err.argmin(axis=1)
-    out: np.ndarray = np.stack(frames, axis=1)[np.arange(len(i)), best]
+    out: np.ndarray = np.stack(frames, axis=1)[np.arange(len(a)), best]
     return out, err.min(axis=1)
 
 
