@@ -56,11 +56,15 @@ class Bounds:
     edited_mean: float = 5.0
     edited_block_share: float = 0.02
     edited_crop: float = 0.1
+    edited_peak: float = 9.0
+    edited_spread: float = 1.5
+    edited_shift: float = 0.45
+    edited_crop_radius: int = 12
     similar_radius: int = 22
     similar_mean: float = 16.0
 
     def __post_init__(self) -> None:
-        for name in ("radius", "edited_radius", "similar_radius"):
+        for name in ("radius", "edited_radius", "edited_crop_radius", "similar_radius"):
             value = getattr(self, name)
             if not 0 <= value <= 32:
                 raise ConfigError(f"{name} must be between 0 and 32, got {value}")
@@ -73,6 +77,9 @@ class Bounds:
             "edited_mean",
             "edited_block_share",
             "edited_crop",
+            "edited_peak",
+            "edited_spread",
+            "edited_shift",
             "similar_mean",
         ):
             if getattr(self, name) < 0:

@@ -22,6 +22,7 @@ from picdup._version import __version__
 from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
 from picdup.cache.paths import default_cache_dir
 from picdup.cache.verdicts import drop_not_duplicates
+from picdup.edited import with_cropped_candidates
 from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
 from picdup.errors import CacheError, ConfigError
 from picdup.fingerprint import SKIPPED
@@ -384,6 +385,10 @@ def candidate_matches(
     if cancel is not None:
         cancel.check()
     stack = ThumbStack.of(reps)
+    if options.mode in ("edited", "similar") and options.bounds.edited_crop > 0:
+        i, j, d, turns = with_cropped_candidates(
+            stack.thumbs, hashes, options.bounds.edited_crop_radius, (i, j, d, turns), options.jobs
+        )
     # First pass, over the pairs that can ask for a pixel digest at all (equal displayed size,
     # hashes almost equal): only learn which files need one (a full decode each), so those are
     # read from the cache or decoded on every core at once rather than one by one.
