@@ -53,12 +53,12 @@ class Bounds:
     peak_ratio: float = 14.5
     text_spread: float = 2.0
     edited_radius: int = 18
-    edited_mean: float = 5.0
+    edited_mean: float = 2.6
     edited_block_share: float = 0.02
     edited_crop: float = 0.1
     edited_peak: float = 9.0
     edited_spread: float = 1.5
-    edited_shift: float = 0.45
+    edited_shift: float = 0.36
     edited_crop_radius: int = 12
     similar_radius: int = 22
     similar_mean: float = 16.0
