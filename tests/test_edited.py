@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from imagegen import photo
 from picdup.cli import EXIT_DUPLICATES, EXIT_OK
-from picdup.edited import crop_hashes, edited_evidence, with_cropped_candidates
+from picdup.edited import EditedEvidence, crop_hashes, edited_evidence, with_cropped_candidates
 from picdup.fingerprint.hashes import THUMB_SIZE, resize_grey
 from picdup.options import Bounds
 from picdup.verify import tolerant_diff_reference
@@ -32,7 +32,7 @@ def _crop(im: Image.Image, left: float, top: float, right: float, bottom: float)
     return im.crop(box)
 
 
-def _evidence(a: Image.Image, b: Image.Image, max_crop: float = 0.1):  # type: ignore[no-untyped-def]
+def _evidence(a: Image.Image, b: Image.Image, max_crop: float = 0.1) -> EditedEvidence:
     return edited_evidence(
         _thumb(a)[None],
         _thumb(b)[None],

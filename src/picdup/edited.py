@@ -43,6 +43,10 @@ _N = THUMB_SIZE
 _BLOCK = 4
 _NORM_MEAN = 128.0
 _NORM_STD = 50.0
+# A side whose grey levels spread less than this share of the other's (which spreads more than
+# _FLAT_STD levels) is a flat picture against one with content: no edit does that.
+_FLAT_STD = 4.0
+_FLAT_RATIO = 0.1
 # Coarse search: a 32×32 reduction and margins on an 11-step grid from 0 to max_crop.
 _COARSE = 32
 _GRID_STEPS = 11
@@ -266,6 +270,12 @@ def edited_evidence(
     0 disables the search).
     """
     p = len(a)
+    # Normalising a flat picture (a blank page, a plain colour) blows up its noise; against a
+    # picture with content, tone matching would then map anything onto anything.
+    std_a, std_b = a.std(axis=(1, 2)), b.std(axis=(1, 2))
+    lopsided = (np.maximum(std_a, std_b) > _FLAT_STD) & (
+        np.minimum(std_a, std_b) < _FLAT_RATIO * np.maximum(std_a, std_b)
+    )
     na, nb = _normalise(a), _normalise(b)
     outer_a = np.ones(p, dtype=bool)
     ones = np.ones(p, dtype=np.float32)
@@ -295,12 +305,13 @@ def edited_evidence(
                 xs = _soften(_pool(x[near], g) if g > 1 else x[near])
                 ys = _soften(_pool(y[near], g) if g > 1 else y[near])
                 params = _refine(xs, ys, params, steps)
-            # Keep the region inside the picture: a crop never shows more than the original.
+            # Keep the region inside the picture and each margin within max_crop: a crop never
+            # shows more than the original, and a larger one is not an edit this class allows.
             rsy, rcy, rsx, rcx = params
-            rsy = np.clip(rsy, 1 - 2.2 * max_crop, 1.0)
-            rsx = np.clip(rsx, 1 - 2.2 * max_crop, 1.0)
-            rcy = np.clip(rcy, 0.0, 1.0 - rsy)
-            rcx = np.clip(rcx, 0.0, 1.0 - rsx)
+            rcy = np.clip(rcy, 0.0, max_crop)
+            rcx = np.clip(rcx, 0.0, max_crop)
+            rsy = np.clip(rsy, 1.0 - rcy - max_crop, 1.0 - rcy)
+            rsx = np.clip(rsx, 1.0 - rcx - max_crop, 1.0 - rcx)
             sy[near], cy[near], sx[near], cx[near] = rsy, rcy, rsx, rcx
         # A crop of less than half a thumbnail pixel is no crop: resampling would only blur.
         cropped = (np.maximum(1 - sy, 1 - sx) * _N > 0.5) | (np.maximum(cy, cx) * _N > 0.25)
@@ -320,6 +331,7 @@ def edited_evidence(
     mean_out = outside.sum(axis=(1, 2)) / (~window).sum(axis=(1, 2))
     third = np.partition(outside.reshape(p, -1), -3, axis=1)[:, -3]
     changed = (outside[:, 1:-1, 1:-1] > _TEXT_LEVEL).sum(axis=(1, 2))
+    mean = np.where(lopsided, np.inf, mean)
     return EditedEvidence(
         mean=mean.astype(np.float32),
         share=share.astype(np.float32),

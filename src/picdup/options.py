@@ -58,8 +58,8 @@ class Bounds:
     edited_crop: float = 0.1
     edited_peak: float = 9.0
     edited_spread: float = 1.5
-    edited_shift: float = 0.36
-    edited_crop_radius: int = 12
+    edited_shift: float = 0.3
+    edited_crop_radius: int = 14
     similar_radius: int = 22
     similar_mean: float = 16.0
 
