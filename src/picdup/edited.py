@@ -13,14 +13,19 @@ greyscale verification thumbnails of both sides:
    the half pixel the tolerant difference forgives, which is why a coarse search alone missed
    about half of all 3–8 % crops.
 2. **Tone matching.** Brightness and contrast are normalised (mean and spread), then one side's
-   grey levels are mapped through the per-level mean of the other side (a 16-bin curve), which
-   also absorbs the clipped highlights of a brightened copy that an affine normalisation leaves.
+   histogram is matched to the other's (33 quantiles), which also absorbs the clipped highlights
+   of a brightened copy that an affine normalisation leaves, while a caption (few pixels) hardly
+   moves the quantiles and so is not explained away.
 3. **The watermark allowance is text-sensitive.** The difference left after 1 and 2 may be
    large only inside one corner window (a quarter of the height, half the width): outside it
    the same two ratios that keep ``near`` memes and screenshots apart must hold: the
    third-worst 4×4 block over the mean difference, and the number of interior blocks over 14
    levels over the squared mean. A caption (centred), a chat screenshot's lines (everywhere) or
    changed digits in the middle of a picture fail them; a copyright line in a corner does not.
+4. **No local misalignment.** An edit moves the whole picture one way; a second shot of the same
+   scene (a tripod series, a burst) differs by perspective and movement that no global crop
+   explains. The translation that would best align each of 4×4 tiles is measured once the crop
+   is found; its RMS must stay small.
 
 Pairs whose coarse alignment is far off (``_GATE``) skip the refinement: they cannot be edited
 copies, and most candidate pairs are such pairs, so the refinement's cost (about a dozen
@@ -268,6 +273,10 @@ def edited_evidence(
     ``diff(x, y)`` is the tolerant per-pixel difference of the near test (half a pixel of
     shift, one side softer). ``max_crop`` is the largest crop searched (a share of each side;
     0 disables the search).
+
+    Performance: about 15 ms per pair on one core for pairs that pass the coarse gate (two
+    directions of profile search, six Gauss–Newton steps, histogram matching), a few ms for the
+    others; memory is a few 128×128 float arrays per pair, so callers pass chunks.
     """
     p = len(a)
     # Normalising a flat picture (a blank page, a plain colour) blows up its noise; against a

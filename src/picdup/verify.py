@@ -12,9 +12,11 @@ from the 128×128 greyscale thumbnails of the trimmed content and the 4×4 colou
   test is what keeps apart memes and screenshots that share a layout but differ in their text;
   so do two ratios for text too faint or thin for it: the worst blocks must not stand out from
   the mean difference, and few interior blocks may differ strongly for so small a mean;
-- ``edited``: after brightness and contrast are normalised and the best small crop is searched
-  (up to ``Bounds.edited_crop`` of each side), the mean difference is small and only a small share
-  of blocks differs (a watermark); colour may differ (a greyscale copy);
+- ``edited``: after the best small crop is found (up to ``Bounds.edited_crop`` of each side, to a
+  fraction of a pixel) and the tone curves are matched, the mean difference is small, only a
+  small share of blocks differs, no local misalignment is left, and no text stands out outside
+  one corner window (a watermark's place); colour may differ (a greyscale copy). The evidence is
+  computed in :mod:`picdup.edited`;
 - ``similar``: the normalised, crop-aligned mean difference is within a looser bound.
 
 With ``--rotations`` a candidate may pair a picture with a flipped or quarter-turned copy; the
