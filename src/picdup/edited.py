@@ -362,34 +362,43 @@ def _dct_matrix(n: int) -> np.ndarray:
 def _hash_of(small: np.ndarray) -> np.ndarray:
     """64-bit pHash words of (P, 32, 32) reductions (the fingerprint's pHash definition)."""
     d = _dct_matrix(small.shape[-1])
-    low = np.einsum("ij,pjk,lk->pil", d[:8], small.astype(np.float64), d[:8])
-    low = low.reshape(len(small), 64)
+    low = (d[:8] @ small.astype(np.float64) @ d[:8].T).reshape(len(small), 64)
     bits = low > np.median(low, axis=1, keepdims=True)
     packed = np.packbits(bits, axis=1)  # (P, 8) bytes, most significant first
     out: np.ndarray = packed.view(">u8")[:, 0].astype(np.uint64)
     return out
 
 
-def crop_hashes(thumbs: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def _box_matrix(first: float, size: int, n: int = _N) -> np.ndarray:
+    """(size, n) weights that area-average the region ``[first, 1 - first]`` of an n-pixel axis
+    into ``size`` cells (Pillow's BOX filter on a sub-region)."""
+    edges = (first + (1 - 2 * first) * np.arange(size + 1) / size) * n
+    lo, hi = edges[:-1, None], edges[1:, None]
+    pix = np.arange(n)[None, :]
+    overlap = np.clip(np.minimum(hi, pix + 1) - np.maximum(lo, pix), 0.0, None)
+    out: np.ndarray = overlap / overlap.sum(axis=1, keepdims=True)
+    return out
+
+
+def crop_hashes(thumbs: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """``(plain, cropped)`` pHash words of each thumbnail and of its middle region.
 
     Both come from the 128×128 thumbnail, so they are comparable with each other (not with the
     fingerprint's pHash of the full decode, though within a few bits of it). ``cropped`` hashes
     the region without ``_CROP_HASH_MARGIN`` of each side: the hash a copy cropped by about that
-    much would have. Cost: two 32×32 DCTs and one 128×128 resampling per picture.
+    much would have. Cost: two area-average reductions to 32×32 (small matrix products) and two
+    32×32 DCTs per picture, about 0.1 ms; nothing is stored in the fingerprint.
     """
     n = len(thumbs)
     plain = np.zeros(n, dtype=np.uint64)
     cropped = np.zeros(n, dtype=np.uint64)
-    f = _N // 32
+    whole = _box_matrix(0.0, 32).astype(np.float32)
+    middle = _box_matrix(_CROP_HASH_MARGIN, 32).astype(np.float32)
     for lo in range(0, n, chunk):
         x = thumbs[lo : lo + chunk].astype(np.float32)
         p = len(x)
-        scale = np.full(p, 1 - 2 * _CROP_HASH_MARGIN, dtype=np.float32)
-        first = np.full(p, _CROP_HASH_MARGIN, dtype=np.float32)
-        inner, _, _ = _sample(x, _positions(scale, first, _N), _positions(scale, first, _N))
-        plain[lo : lo + p] = _hash_of(_pool(x, f))
-        cropped[lo : lo + p] = _hash_of(_pool(inner, f))
+        plain[lo : lo + p] = _hash_of(whole @ x @ whole.T)
+        cropped[lo : lo + p] = _hash_of(middle @ x @ middle.T)
     return plain, cropped
 
 
