@@ -329,7 +329,12 @@ def edited_evidence(
         na = np.where(outer_a[:, None, None], warped, y)
         nb = np.where(outer_a[:, None, None], y, warped)
         na, nb = _normalise(na), _normalise(nb)
-    na = _tone_match(na, nb)
+    # Histogram matching is one-way: clipped highlights (many levels made one) can be mapped
+    # onto the clipped side but not back. Map whichever side ends closer to the other.
+    ta, tb = _tone_match(na, nb), _tone_match(nb, na)
+    a_to_b = np.abs(ta - nb).mean(axis=(1, 2)) <= np.abs(tb - na).mean(axis=(1, 2))
+    na = np.where(a_to_b[:, None, None], ta, na)
+    nb = np.where(a_to_b[:, None, None], nb, tb)
     d = diff(na.astype(np.float32), nb.astype(np.float32))
     shift = _local_shift(na, nb)
     blocks = _pool(d, _BLOCK)
