@@ -33,6 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from _peers import imagededup_hashing
+
 from picdup.engine import fingerprint_all
 from picdup.evaluate import Evaluation, Truth, evaluate_groups, load_truth
 from picdup.index import pairs_within
@@ -108,9 +110,8 @@ def peer_imagehash(truth: Truth) -> list[list[str]]:
 
 def _peer_imagededup(kind: str) -> Callable[[Truth], list[list[str]]]:
     def run(truth: Truth) -> list[list[str]]:
-        from imagededup import methods
-
-        hasher = methods.PHash() if kind == "phash" else methods.DHash()
+        hashing = imagededup_hashing()
+        hasher = hashing.PHash(verbose=False) if kind == "phash" else hashing.DHash(verbose=False)
         dupes = hasher.find_duplicates(image_dir=truth.base, recursive=True)
         groups = []
         for a, others in dupes.items():

@@ -29,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 from collections.abc import Callable
 from pathlib import Path
+
+from _peers import imagededup_hashing
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
@@ -114,26 +115,8 @@ def work_imagehash_2(folder: str, jobs: int, cache: str) -> int:
         return len(list(pool.map(_imagehash_one, files, chunksize=4)))
 
 
-def _imagededup_hashing() -> types.ModuleType:
-    try:
-        return importlib.import_module("imagededup.methods.hashing")
-    except (ImportError, RuntimeError):
-        # imagededup's package __init__ imports its CNN part (torch, torchvision) even for
-        # hashing; load the hashing module on its own.
-        import imagededup
-
-        base = os.path.dirname(imagededup.__file__)
-        for name in ("methods", "utils"):
-            for key in [k for k in sys.modules if k.startswith(f"imagededup.{name}")]:
-                del sys.modules[key]
-            pkg = types.ModuleType(f"imagededup.{name}")
-            pkg.__path__ = [os.path.join(base, name)]
-            sys.modules[pkg.__name__] = pkg
-        return importlib.import_module("imagededup.methods.hashing")
-
-
 def work_imagededup(folder: str, jobs: int, cache: str) -> int:
-    hashing = _imagededup_hashing()
+    hashing = imagededup_hashing()
     ph = hashing.PHash(verbose=False)
     encodings = ph.encode_images(image_dir=folder, num_enc_workers=jobs)
     ph.find_duplicates(encoding_map=encodings, max_distance_threshold=RADIUS, num_dist_workers=jobs)
@@ -187,7 +170,7 @@ def run_worker(name: str, folder: str, jobs: int, cache: str) -> None:
     for module in PREIMPORT.get(name, []):
         importlib.import_module(module)
     if name == "imagededup":
-        _imagededup_hashing()
+        imagededup_hashing()
     started = time.perf_counter()
     images = WORKERS[name](folder, jobs, cache)
     seconds = time.perf_counter() - started

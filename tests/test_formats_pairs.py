@@ -102,3 +102,44 @@ def test_pairs_are_one_asset_in_the_report(tmp_path: Path, run_cli: RunCli) -> N
     report = load_report(tmp_path / "report.json")
     assert [a.kind for a in report.assets] == ["raw+jpeg", "live photo"]
     assert report.stats.groups == 1 and report.stats.duplicates == 1
+
+
+def test_an_action_takes_the_companions_along(tmp_path: Path, run_cli: RunCli) -> None:
+    """A Live Photo whose still is a duplicate: its video goes wherever the still goes, keeps
+    the still's new name, and undo brings both back."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    tree = tmp_path / "DCIM"
+    (tree / "backup").mkdir(parents=True)
+    big = photo(402, 800, 600)
+    big.save(tree / "backup" / "holiday.jpg", quality=92)  # the keeper: larger
+    big.resize((640, 480)).save(tree / "IMG_0003.HEIC", "HEIF", quality=80)
+    (tree / "IMG_0003.MOV").write_bytes(_mov())
+    before = {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+    out = tmp_path / "report.json"
+    assert run_cli("scan", str(tree), "--pairs", "-o", str(out), "-j", "1").returncode == 1
+    (group,) = load_report(out).groups
+    assert Path(group.keep).name == "holiday.jpg"
+
+    quarantine = tmp_path / "q"
+    res = run_cli("apply", str(out), "--action", "quarantine", "--to", str(quarantine), "--yes")
+    assert res.returncode == 0, res.stdout + res.stderr
+    moved = sorted(str(p.relative_to(quarantine)) for p in quarantine.rglob("*") if p.is_file())
+    assert moved == ["IMG_0003.HEIC", "IMG_0003.MOV"]
+    assert (quarantine / "IMG_0003.MOV").read_bytes() == before[Path("IMG_0003.MOV")]
+    assert not (tree / "IMG_0003.MOV").exists()
+    journal = next(tmp_path.glob("report.journal-*.jsonl"))
+    assert run_cli("undo", str(journal)).returncode == 0
+    after = {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+    assert after == before
+
+    numbered = tmp_path / "sorted"
+    res = run_cli("apply", str(out), "--action", "organize", "--to", str(numbered), "--yes")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert sorted(p.name for p in numbered.iterdir()) == [
+        "00001.jpg",
+        "00001_1.heic",
+        "00001_1.mov",
+    ]
+    assert (numbered / "00001_1.mov").read_bytes() == before[Path("IMG_0003.MOV")]

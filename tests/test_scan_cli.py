@@ -76,6 +76,33 @@ def test_near_mode_finds_every_class(tree: Path, run_cli, tmp_path: Path) -> Non
     assert res.stdout.splitlines()[0].startswith("4 groups, 4 duplicate files")
 
 
+def test_original_is_kept_over_its_lossless_conversion(run_cli, tmp_path: Path) -> None:
+    root = tmp_path / "t"
+    root.mkdir()
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    save(photo(7), root / "zz-original.jpg", exif=exif)
+    with Image.open(root / "zz-original.jpg") as im:
+        im.save(root / "a-converted.png")  # the same pixels, a much larger file
+    stripped = strip_exif((root / "zz-original.jpg").read_bytes())
+    (root / "b-stripped.jpg").write_bytes(stripped)  # the same pixels, smaller, no metadata
+    assert (root / "a-converted.png").stat().st_size > (root / "zz-original.jpg").stat().st_size
+    out = tmp_path / "r.json"
+    run_cli("scan", str(root), "-o", str(out), "-q")
+    (group,) = load_report(out).groups
+    classes = {Path(m.path).name: m.cls for m in group.members}
+    assert classes == {
+        "zz-original.jpg": "keeper",
+        "a-converted.png": "pixel",
+        "b-stripped.jpg": "pixel",
+    }
+    # The larger JPEG (with its metadata) wins among JPEGs, and JPEG wins over its PNG.
+    assert group.why.startswith(
+        "the JPEG original: the PNG copy with the same pixels is a conversion"
+    )
+    assert group.reclaimable_bytes == (root / "a-converted.png").stat().st_size + len(stripped)
+
+
 def test_report_matches_design_format(tree: Path, run_cli, tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     run_cli("scan", str(tree), "-o", str(out), "-q")

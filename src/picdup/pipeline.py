@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timezone
 
 import numpy as np
@@ -24,7 +25,9 @@ from picdup.cache.paths import default_cache_dir
 from picdup.cache.verdicts import drop_not_duplicates
 from picdup.edited import with_cropped_candidates
 from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
+from picdup.engine.local import submit_pixel_digests
 from picdup.errors import CacheError, ConfigError
+from picdup.evidence import EvidenceBank
 from picdup.fingerprint import SKIPPED
 from picdup.group import star_clusters, verified_stars
 from picdup.index import pairs_within
@@ -52,7 +55,7 @@ from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan.pairs import find_assets, keep_assets_whole
 from picdup.scan.remote import is_url, resolve_all_roots, walk_all
-from picdup.verify import ThumbStack, verify_pairs
+from picdup.verify import ThumbStack, measure_settings, verify_pairs
 
 log = logging.getLogger("picdup.cache")
 
@@ -100,7 +103,8 @@ def find_duplicates(
     processes, and its fingerprint is cached (SQLite, keyed by path, size, mtime and the
     algorithm), so a rescan of an unchanged tree only stats files; candidate pairs come from a
     multi-index Hamming search (about linear in the number of images), and only candidates are
-    compared pixel by pixel. Memory is linear in the number of images (16 KiB of thumbnail each).
+    compared pixel by pixel, each pair at most once (its evidence is cached too, keyed by both
+    files' contents). Memory is linear in the number of images (16 KiB of thumbnail each).
 
     Algorithm:
       1. walk the roots (no symlinks followed, hidden files skipped, special files never opened);
@@ -322,6 +326,41 @@ def _rank(fp: Fingerprint) -> tuple[tuple[int, int, int], str]:
     return (_criteria(fp), fp.ref.path)
 
 
+# Formats a camera, phone or app writes first. A copy with the very same pixels in a lossless
+# container (PNG, BMP, TIFF) was made from such a file by conversion, and is larger: ranking on
+# file size alone would keep the conversion and throw the original away.
+_ORIGINAL_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "HEIC", "AVIF", "WEBP"})
+
+
+def _is_original_format(fp: Fingerprint) -> bool:
+    return fp.info is not None and fp.info.format.upper() in _ORIGINAL_FORMATS
+
+
+def prefer_original(
+    fps: Sequence[Fingerprint], centre: int, matches: list[Match]
+) -> tuple[int, list[Match]]:
+    """Move a star's centre from a lossless conversion to its pixel-identical original.
+
+    Only ``pixel`` members qualify: they have the keeper's very pixels, so every other member's
+    evidence against the old keeper holds against the new one unchanged.
+    """
+    if _is_original_format(fps[centre]):
+        return centre, matches
+    twins = [
+        m.b if m.a == centre else m.a
+        for m in matches
+        if m.cls is MatchClass.PIXEL and _is_original_format(fps[m.b if m.a == centre else m.a])
+    ]
+    if not twins:
+        return centre, matches
+    best = min(twins, key=lambda k: _rank(fps[k]))
+    moved = []
+    for m in matches:
+        other = m.b if m.a == centre else m.a
+        moved.append(Match(best, centre if other == best else other, m.cls, m.distance, m.score))
+    return best, moved
+
+
 def match_scope(
     fps: list[Fingerprint],
     options: ScanOptions,
@@ -349,7 +388,9 @@ def match_scope(
         matches = drop_not_duplicates(fps, matches, mates)  # a person said these differ
     # Byte-identical copies of a representative that matched nothing still form a group.
     matched = {m.a for m in matches} | {m.b for m in matches}
-    stars = star_clusters(matches, lambda k: _rank(fps[k]))
+    stars = [
+        prefer_original(fps, c, ms) for c, ms in star_clusters(matches, lambda k: _rank(fps[k]))
+    ]
     stars += [(r, []) for r in reps if mates[r] and r not in matched]
     return [build_group(fps, centre, ms, mates, root) for centre, ms in stars]
 
@@ -389,9 +430,47 @@ def candidate_matches(
         i, j, d, turns = with_cropped_candidates(
             stack.thumbs, hashes, options.bounds.edited_crop_radius, (i, j, d, turns), options.jobs
         )
+    bounds, loosest = options.bounds, options.loosest
+    cache = open_cache(options, warn=False)
+    try:
+        bank = EvidenceBank(
+            reps,
+            stack,
+            i,
+            j,
+            turns,
+            measure_settings(bounds, loosest),
+            cache=cache,
+            fingerprint_key=algorithm_key(max_pixels=options.max_pixels, decode=True),
+        )
+        try:
+            return _verify_candidates(
+                reps, stack, bank, (i, j, d, turns), options, cancel, rank, engine
+            )
+        finally:
+            bank.flush()
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _verify_candidates(
+    reps: list[Fingerprint],
+    stack: ThumbStack,
+    bank: EvidenceBank,
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    rank: Callable[[int], Hashable] | None,
+    engine: LocalEngine | None,
+) -> list[Match]:
+    """The verification half of :func:`candidate_matches`, every pair's evidence from ``bank``."""
+    i, j, d, turns = candidates
+    bounds, loosest = options.bounds, options.loosest
     # First pass, over the pairs that can ask for a pixel digest at all (equal displayed size,
     # hashes almost equal): only learn which files need one (a full decode each), so those are
-    # read from the cache or decoded on every core at once rather than one by one.
+    # read from the cache or decoded on every core at once rather than one by one. The bank
+    # keeps the evidence, so the second pass does not measure these pairs again.
     sizes = np.array([(fp.info.width, fp.info.height) if fp.info else (-1, -1) for fp in reps])
     maybe = np.flatnonzero(
         (d <= _PIXEL_RADIUS) & (turns == 0) & np.all(sizes[i] == sizes[j], axis=1)
@@ -402,18 +481,44 @@ def candidate_matches(
         wanted.add(k)
         return None
 
+    verify_pairs(
+        reps,
+        stack,
+        i[maybe],
+        j[maybe],
+        d[maybe],
+        bounds,
+        loosest,
+        record,
+        turns[maybe],
+        evidence=bank.get(maybe),
+    )
+    with _PixelDigests([reps[k].ref for k in sorted(wanted)], options, cancel, engine) as found:
+
+        def digest_of(k: int) -> str | None:
+            return found.get(reps[k].ref)
+
+        return _verify_rest(reps, stack, bank, candidates, options, cancel, rank, digest_of)
+
+
+def _verify_rest(
+    reps: list[Fingerprint],
+    stack: ThumbStack,
+    bank: EvidenceBank,
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    options: ScanOptions,
+    cancel: CancelToken | None,
+    rank: Callable[[int], Hashable] | None,
+    digest_of: Callable[[int], str | None],
+) -> list[Match]:
+    """Verify the candidates (as stars when ``rank`` is given), every pair measured by ``bank``."""
+    i, j, d, turns = candidates
     bounds, loosest = options.bounds, options.loosest
-    verify_pairs(reps, stack, i[maybe], j[maybe], d[maybe], bounds, loosest, record, turns[maybe])
-    found = pixel_digests([reps[k].ref for k in sorted(wanted)], options, cancel, engine=engine)
-    by_index: dict[int, str | None] = {k: found.get(reps[k].ref.path) for k in wanted}
-
-    def digest_of(k: int) -> str | None:
-        if k not in by_index:  # not foreseen by the first pass: compute it now
-            by_index[k] = pixel_digests([reps[k].ref], options, cancel).get(reps[k].ref.path)
-        return by_index[k]
-
     if rank is None:
-        return verify_pairs(reps, stack, i, j, d, bounds, loosest, digest_of, turns)
+        everything = np.arange(len(i))
+        return verify_pairs(
+            reps, stack, i, j, d, bounds, loosest, digest_of, turns, evidence=bank.get(everything)
+        )
     index = {
         (int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True))
     }
@@ -435,6 +540,7 @@ def candidate_matches(
             loosest,
             digest_of,
             turns[ks],
+            evidence=bank.get(ks),
         )
 
     return verified_stars(zip(i.tolist(), j.tolist(), strict=True), rank, verify)
@@ -485,6 +591,78 @@ def _with_turned_candidates(
     first[1:] = key[1:] != key[:-1]
     keep = order[first]
     return i[keep], j[keep], d[keep], t[keep]
+
+
+class _PixelDigests:
+    """Pixel digests of ``refs``, from the cache or decoding on the workers *while* the caller
+    goes on measuring thumbnails; :meth:`get` waits only for the file it asks for. Files not
+    among ``refs`` are computed when asked for. Fresh digests are cached on exit."""
+
+    def __init__(
+        self,
+        refs: Sequence[FileRef],
+        options: ScanOptions,
+        cancel: CancelToken | None,
+        engine: LocalEngine | None,
+    ) -> None:
+        self._options, self._cancel = options, cancel
+        self._known: dict[str, str | None] = {}
+        self._fresh: list[tuple[FileRef, str]] = []
+        self._futures: dict[str, tuple[FileRef, Future[str | None]]] = {}
+        todo = list(refs)
+        if todo and options.use_cache:
+            cache = open_cache(options, warn=False)
+            if cache is not None:
+                with cache:
+                    self._known.update(
+                        cache.pixel_digests(todo, pixel_key(max_pixels=options.max_pixels))
+                    )
+                todo = [r for r in todo if r.path not in self._known]
+        if engine is not None and options.jobs > 1 and len(todo) > 1:
+            futures = submit_pixel_digests(
+                [r.path for r in todo], max_pixels=options.max_pixels, engine=engine
+            )
+            self._futures = {r.path: (r, f) for r, f in zip(todo, futures, strict=True)}
+        elif todo:
+            found = pixel_digests(todo, options, cancel)
+            self._known.update({r.path: found.get(r.path) for r in todo})
+
+    def get(self, ref: FileRef) -> str | None:
+        if ref.path not in self._known:
+            pending = self._futures.pop(ref.path, None)
+            if pending is None:  # not foreseen by the first pass: compute it now
+                found = pixel_digests([ref], self._options, self._cancel)
+                self._known[ref.path] = found.get(ref.path)
+            else:
+                digest = pending[1].result()
+                self._known[ref.path] = digest
+                if digest is not None:
+                    self._fresh.append((ref, digest))
+            if self._cancel is not None:
+                self._cancel.check()
+        return self._known[ref.path]
+
+    def __enter__(self) -> _PixelDigests:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Digests that finished but were never asked for are kept too: a later scan needs them.
+        for ref, fut in self._futures.values():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                digest = fut.result()
+                if digest is not None:
+                    self._fresh.append((ref, digest))
+            else:
+                fut.cancel()
+        self._futures = {}
+        if self._fresh and self._options.use_cache:
+            cache = open_cache(self._options, warn=False)
+            if cache is not None:
+                with cache:
+                    cache.add_pixel_digests(
+                        self._fresh, pixel_key(max_pixels=self._options.max_pixels)
+                    )
+        self._fresh = []
 
 
 def pixel_digests(
@@ -546,8 +724,20 @@ def _member(fp: Fingerprint, cls: str, distance: int, score: float) -> Member:
     )
 
 
-def _why(keeper: Fingerprint, others: Sequence[Fingerprint]) -> str:
-    """Why ``keeper`` is suggested: the first criterion of :func:`_criteria` that decided."""
+def _why(
+    keeper: Fingerprint, others: Sequence[Fingerprint], conversions: Sequence[Fingerprint] = ()
+) -> str:
+    """Why ``keeper`` is suggested: the first criterion of :func:`_criteria` that decided, or
+    :func:`prefer_original` when ``conversions`` (pixel-identical lossless copies) outrank it."""
+    if conversions and any(_rank(c) < _rank(keeper) for c in conversions):
+        formats = "/".join(sorted({c.info.format for c in conversions if c.info is not None}))
+        said = (
+            f"the {keeper.info.format if keeper.info else ''} original: the {formats} "
+            f"cop{'ies' if len(conversions) > 1 else 'y'} with the same pixels "
+            f"{'are conversions' if len(conversions) > 1 else 'is a conversion'}"
+        )
+        rest = [o for o in others if all(o is not c for c in conversions)]
+        return said + (f"; over the others: {_why(keeper, rest)}" if rest else "")
     k_rank = _criteria(keeper)
     o_ranks = [_criteria(o) for o in others]
     criteria: list[tuple[int, Callable[[], str]]] = [
@@ -574,6 +764,7 @@ def build_group(
     keeper = fps[centre]
     members = [_member(keeper, "keeper", 0, 1.0)]
     others: list[Fingerprint] = []
+    conversions: list[Fingerprint] = []
     for k in mates.get(centre, []):
         members.append(_member(fps[k], MatchClass.EXACT.value, 0, 1.0))
         others.append(fps[k])
@@ -582,6 +773,8 @@ def build_group(
         for k in [other, *mates.get(other, [])]:
             members.append(_member(fps[k], m.cls.value, m.distance, m.score))
             others.append(fps[k])
+            if m.cls is MatchClass.PIXEL and not _is_original_format(fps[k]):
+                conversions.append(fps[k])
     head, rest = members[0], members[1:]
     rest.sort(key=lambda mb: (MatchClass(mb.cls).rank, mb.path))
     loosest = max((MatchClass(mb.cls) for mb in rest), key=lambda c: c.rank)
@@ -591,7 +784,7 @@ def build_group(
         cls=loosest.value,
         root=root if root is not None else keeper.ref.root,
         keep=keeper.ref.path,
-        why=_why(keeper, others),
+        why=_why(keeper, others, conversions if _is_original_format(keeper) else ()),
         members=(head, *rest),
         weakest={
             "path": weakest.path,
@@ -934,7 +1127,12 @@ def _verify(
         wanted.add(k)
         return None
 
-    verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record)
+    # Archive thumbnails come from an index that may be built with other options, so this
+    # evidence is not cached; it is measured once for both passes.
+    turns = np.zeros(len(li), dtype=np.int64)
+    settings = measure_settings(options.bounds, options.loosest)
+    evidence = EvidenceBank(sub, stack, li, lj, turns, settings).get(np.arange(len(li)))
+    verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record, evidence=evidence)
     digests = pixel_digests([sub[k].ref for k in sorted(wanted)], options, cancel)
     found = verify_pairs(
         sub,
@@ -945,5 +1143,6 @@ def _verify(
         options.bounds,
         options.loosest,
         lambda k: digests.get(sub[k].ref.path),
+        evidence=evidence,
     )
     return [Match(int(rows[m.a]), int(rows[m.b]), m.cls, m.distance, m.score) for m in found]

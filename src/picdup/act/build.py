@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from picdup._text import format_bytes
@@ -55,9 +55,11 @@ class Step:
     """One change to one file.
 
     ``op`` is ``trash``, ``delete``, ``move``, ``copy``, ``hardlink``, ``symlink`` or
-    ``reflink``. ``size``/``mtime_ns`` (and ``digest`` when not empty) are what the file must
-    still be before it is touched. ``target`` is the destination of a move or copy (made unique
-    at apply time if something appeared there), or the keeper a link points to.
+    ``reflink``. ``size``/``mtime_ns`` (and ``digest`` and ``etag`` when not empty) are what the
+    file must still be before it is touched; ``etag`` is an object store's version tag, which
+    catches an object rewritten within the second its modification time is kept to. ``target`` is
+    the destination of a move or copy (made unique at apply time if something appeared there),
+    or the keeper a link points to.
     """
 
     op: str
@@ -67,6 +69,7 @@ class Step:
     mtime_ns: int
     digest: str = ""
     target: str = ""
+    etag: str = ""
 
     def describe(self) -> str:
         if self.op in ("move", "copy"):
@@ -98,6 +101,7 @@ class GroupPlan:
     keeper_digest: str
     steps: tuple[Step, ...]
     kept: tuple[Kept, ...] = ()
+    keeper_etag: str = ""
 
 
 @dataclass(frozen=True)
@@ -394,6 +398,10 @@ def build_plan(
     labels = _root_labels(roots)
     taken: set[str] = set()
     groups: list[GroupPlan] = []
+    notes: list[str] = []
+    # --pairs: a member stands for its whole asset, so its RAW file or Live Photo video goes
+    # wherever the member goes instead of being left behind on its own.
+    companions = {f: tuple(c for c in a.files if c != f) for a in report.assets for f in a.files}
     # a folder organized before goes on with the next numbers instead of squeezing in
     number = _highest_number(dest, ops) if action == "organize" and dest else 0
     width = max(5, len(str(number + len(report.groups) + 1)))
@@ -408,6 +416,7 @@ def build_plan(
             steps.append(
                 _organize_step(keeper, group.id, base, move_files, protect_dirs, taken, ops)
             )
+            steps += _companion_steps(steps[-1], companions, taken, ops, notes)
         copies = 0
         for m in others:
             reason = _leave_reason(m, keeper, group, decisions, protect_dirs, action)
@@ -423,6 +432,7 @@ def build_plan(
                 )
             else:
                 steps.append(_step(action, m, keeper, group, dest, roots, labels, taken, ops))
+            steps += _companion_steps(steps[-1], companions, taken, ops, notes)
         exact = group.cls == "exact" or action in LINKS
         groups.append(
             GroupPlan(
@@ -435,11 +445,11 @@ def build_plan(
                 keeper_digest=keeper.digest if exact else "",
                 steps=tuple(steps),
                 kept=tuple(kept),
+                keeper_etag=keeper.etag or "",
             )
         )
 
     singles: list[Step] = []
-    notes: list[str] = []
     if include_singles:
         in_groups = {m.path for g in report.groups for m in g.members}
         for path, size, mtime_ns in _single_images(report, in_groups, ops):
@@ -530,15 +540,57 @@ def _step(
     ops: FileOps,
 ) -> Step:
     check = m.digest if (m.cls == "exact" or action in LINKS) else ""
+    tag = m.etag or ""
     if action == "quarantine":
         target = _unique(os.path.join(dest or "", _relative(m.path, roots, labels)), taken, ops)
-        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target)
+        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target, tag)
     if action == "move":
         target = _unique(os.path.join(dest or "", os.path.basename(m.path)), taken, ops)
-        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target)
+        return Step("move", group.id, m.path, m.size, m.mtime_ns, check, target, tag)
     if action in LINKS:
-        return Step(action, group.id, m.path, m.size, m.mtime_ns, check, keeper.path)
-    return Step(action, group.id, m.path, m.size, m.mtime_ns, check)
+        return Step(action, group.id, m.path, m.size, m.mtime_ns, check, keeper.path, tag)
+    return Step(action, group.id, m.path, m.size, m.mtime_ns, check, etag=tag)
+
+
+def _companion_steps(
+    step: Step,
+    companions: dict[str, tuple[str, ...]],
+    taken: set[str],
+    ops: FileOps,
+    notes: list[str],
+) -> list[Step]:
+    """The same action for the other files of ``step``'s asset (none without ``--pairs``).
+
+    A companion's destination shares the member's new stem, so the two still pair up where they
+    land. Links are not carried over: a RAW file is not a copy of anything in the group."""
+    if step.op in LINKS:
+        return []
+    out: list[Step] = []
+    for path in companions.get(step.path, ()):
+        try:
+            st = ops.stat(path)
+        except OSError:
+            notes.append(f"{path} (with {step.path}) is gone since the scan; left out")
+            continue
+        target = ""
+        if step.target:
+            stem, new_ext = os.path.splitext(step.target)
+            ext = os.path.splitext(path)[1]
+            if new_ext != os.path.splitext(step.path)[1]:  # organize lower-cased it
+                ext = ext.lower()
+            target = _unique(stem + ext, taken, ops)
+        out.append(
+            replace(
+                step,
+                path=path,
+                size=st.size,
+                mtime_ns=st.mtime_ns,
+                digest="",
+                etag=ops.etag(path) or "",
+                target=target,
+            )
+        )
+    return out
 
 
 def _organize_step(
@@ -554,7 +606,8 @@ def _organize_step(
     moving = move_files and not any(under(m.path, d) for d in protect)
     target = _unique(base + _ext(m.path, m.format), taken, ops)
     check = m.digest if m.cls in ("exact", "keeper") else ""
-    return Step("move" if moving else "copy", group_id, m.path, m.size, m.mtime_ns, check, target)
+    step = Step("move" if moving else "copy", group_id, m.path, m.size, m.mtime_ns, check, target)
+    return replace(step, etag=m.etag or "")
 
 
 def _single_images(report: Report, in_groups: set[str], ops: FileOps) -> list[tuple[str, int, int]]:

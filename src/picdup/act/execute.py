@@ -236,7 +236,9 @@ def observe(step: Step, begin: dict[str, Any], ops: FileOps) -> tuple[str, Trash
     return ("before" if ops.exists(step.path) else "after"), None
 
 
-def _check_file(path: str, size: int, mtime_ns: int, digest: str, ops: FileOps) -> str:
+def _check_file(
+    path: str, size: int, mtime_ns: int, digest: str, ops: FileOps, etag: str = ""
+) -> str:
     """Why ``path`` may not be touched any more, or ``""``."""
     if not ops.exists(path):
         return "missing (gone since the scan)"
@@ -245,6 +247,8 @@ def _check_file(path: str, size: int, mtime_ns: int, digest: str, ops: FileOps) 
         return "now a symbolic link"
     if st.size != size or (mtime_ns and st.mtime_ns != mtime_ns):
         return "changed since the scan (size or modification time differs)"
+    if etag and ops.etag(path) not in (None, etag):
+        return "changed since the scan (the object's version tag differs)"
     if digest and ops.digest(path) != digest:
         return "changed since the scan (content differs)"
     return ""
@@ -343,6 +347,7 @@ def _run_steps(
                     group.keeper_mtime_ns,
                     group.keeper_digest,
                     ops,
+                    group.keeper_etag,
                 )
                 keeper_problem[step.group] = (
                     f"the keeper {group.keep} is {problem}" if problem else ""
@@ -350,7 +355,7 @@ def _run_steps(
             if keeper_problem[step.group]:
                 results.append(_skip(jr, index, step, keeper_problem[step.group]))
                 continue
-        problem = _check_file(step.path, step.size, step.mtime_ns, step.digest, ops)
+        problem = _check_file(step.path, step.size, step.mtime_ns, step.digest, ops, step.etag)
         if not problem and step.op in LINKS and ops.same_file(step.path, step.target):
             problem = "already linked to the keeper"
         if problem:

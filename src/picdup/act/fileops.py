@@ -84,6 +84,10 @@ class FileOps:
                 h.update(chunk)
         return str(h.hexdigest())
 
+    def etag(self, path: str) -> str | None:
+        """The store's version tag of ``path``; local files have none."""
+        return None
+
     def same_file(self, a: str, b: str) -> bool:
         try:
             return os.path.samefile(a, b)

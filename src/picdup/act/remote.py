@@ -74,6 +74,12 @@ class UrlFileOps(FileOps):
                 h.update(chunk)
         return str(h.hexdigest())
 
+    def etag(self, path: str) -> str | None:
+        if not is_url(path):
+            return super().etag(path)
+        found = stat_url(path)
+        return None if found is None else found.etag
+
     def same_file(self, a: str, b: str) -> bool:
         if is_url(a) or is_url(b):
             return a == b

@@ -46,13 +46,14 @@ __all__ = [
     "decode_fingerprint",
     "default_cache_path",
     "encode_fingerprint",
+    "evidence_context_prefix",
     "pixel_key",
 ]
 
 log = logging.getLogger("picdup.cache")
 
 CACHE_FILE = "fingerprints.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Paths per SELECT ... IN (...): well under SQLite's bound on host parameters.
 _LOOKUP_CHUNK = 500
 # Rows per write transaction; a killed scan loses at most this many fingerprints.
@@ -74,7 +75,25 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         " mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,"
         " PRIMARY KEY (path, algo)) WITHOUT ROWID",
     ),
+    (
+        # Verification evidence of candidate pairs, keyed by the two files' content digests
+        # (not paths: a renamed or copied file keeps its evidence), the turn, and a context:
+        # the verification and fingerprint versions and the measuring settings. The context
+        # string lives once in evidence_contexts, so a row costs about 80 bytes.
+        "CREATE TABLE evidence_contexts (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)",
+        "CREATE TABLE evidence ("
+        " digest_a BLOB NOT NULL, digest_b BLOB NOT NULL, ctx INTEGER NOT NULL,"
+        " turn INTEGER NOT NULL, used_day INTEGER NOT NULL, data BLOB NOT NULL,"
+        " PRIMARY KEY (digest_a, digest_b, ctx, turn)) WITHOUT ROWID",
+    ),
 ]
+# Evidence rows not used for this many days are dropped (checked once a day): pairs of files
+# that were deleted or changed would otherwise stay forever. A row in use is re-stamped when
+# its stamp is older than _EVIDENCE_TOUCH_DAYS, so a warm rescan rarely writes.
+_EVIDENCE_KEEP_DAYS = 90
+_EVIDENCE_TOUCH_DAYS = 7
+
+EvidenceKey = tuple[str, str, int]  # (digest a, digest b, turn)
 
 
 def default_cache_path() -> str:
@@ -173,6 +192,29 @@ def cacheable(fp: Fingerprint) -> bool:
     return bool(fp.digest) or (fp.error or "").startswith(SKIPPED)
 
 
+def _today() -> int:
+    return int(time.time() // 86400)
+
+
+def evidence_context_prefix() -> str:
+    """The start of every evidence context of this picdup: verification and fingerprint
+    versions. Contexts with another start are deleted when the cache is opened."""
+    from picdup.verify import VERIFY_VERSION
+
+    return f"verify={VERIFY_VERSION};{_version_prefix()}"
+
+
+_evidence_prefix = evidence_context_prefix
+
+
+def _digest_key(digest: str) -> bytes:
+    """A content digest as stored: its raw bytes when it is hex (half the size)."""
+    try:
+        return bytes.fromhex(digest)
+    except ValueError:
+        return b"\x00" + digest.encode("utf-8", "surrogateescape")
+
+
 def _path_key(path: str) -> bytes:
     """The path as stored: its bytes on disk, so names that are not valid UTF-8 round-trip."""
     return os.fsencode(path)
@@ -199,6 +241,7 @@ class CacheInfo:
     rows: int
     current_rows: int
     schema: int
+    evidence_rows: int = 0
 
 
 class FingerprintCache:
@@ -424,22 +467,122 @@ class FingerprintCache:
             )
 
     def _prune_other_versions(self) -> None:
-        """Drop rows of other algorithm versions once per version change: they can never hit."""
+        """Drop rows of other algorithm versions once per version change: they can never hit.
+        Evidence rows unused for long are dropped too, at most once a day."""
         prefix = _version_prefix()
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-        if row is not None and row[0] == prefix:
+        vprefix = _evidence_prefix()
+        today = _today()
+        marks = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        stale_version = marks.get("version") != prefix or marks.get("evidence") != vprefix
+        if not stale_version and marks.get("evidence_pruned") == str(today):
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("fingerprints", "pixel_digests"):
-                self._db.execute(
-                    f"DELETE FROM {table} WHERE substr(algo, 1, ?) != ?", (len(prefix), prefix)
-                )
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (prefix,))
+            if stale_version:
+                for table in ("fingerprints", "pixel_digests"):
+                    self._db.execute(
+                        f"DELETE FROM {table} WHERE substr(algo, 1, ?) != ?",
+                        (len(prefix), prefix),
+                    )
+                old = [
+                    ctx
+                    for ctx, key in self._db.execute("SELECT id, key FROM evidence_contexts")
+                    if not key.startswith(vprefix)
+                ]
+                for ctx in old:
+                    self._db.execute("DELETE FROM evidence WHERE ctx = ?", (ctx,))
+                    self._db.execute("DELETE FROM evidence_contexts WHERE id = ?", (ctx,))
+            self._db.execute(
+                "DELETE FROM evidence WHERE used_day < ?", (today - _EVIDENCE_KEEP_DAYS,)
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("version", prefix), ("evidence", vprefix), ("evidence_pruned", str(today))],
+            )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def _context(self, key: str, create: bool) -> int | None:
+        row = self._db.execute("SELECT id FROM evidence_contexts WHERE key = ?", (key,)).fetchone()
+        if row is not None or not create:
+            return None if row is None else int(row[0])
+        self._db.execute("INSERT OR IGNORE INTO evidence_contexts (key) VALUES (?)", (key,))
+        row = self._db.execute("SELECT id FROM evidence_contexts WHERE key = ?", (key,)).fetchone()
+        return int(row[0])
+
+    def evidence(self, context: str, digests: Iterable[str]) -> dict[EvidenceKey, bytes]:
+        """Stored evidence, in ``context``, of pairs whose two files both have a digest among
+        ``digests``: ``{(digest a, digest b, turn): data}``.
+
+        Input: ``context`` must hold everything besides the two files and the turn that
+        decides the evidence; it must start with :func:`evidence_context_prefix`.
+        Performance: one query per 500 digests on the primary key; rows whose stamp is older
+        than a week are re-stamped (one small write), so rows in use are never pruned.
+        """
+        wanted = {_digest_key(d): d for d in digests}
+        try:
+            ctx = self._context(context, create=False)
+            if ctx is None:
+                return {}
+            out: dict[EvidenceKey, bytes] = {}
+            old: list[tuple[bytes, bytes, int]] = []
+            touch_before = _today() - _EVIDENCE_TOUCH_DAYS
+            keys = list(wanted)
+            for lo in range(0, len(keys), _LOOKUP_CHUNK):
+                part = keys[lo : lo + _LOOKUP_CHUNK]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    "SELECT digest_a, digest_b, turn, used_day, data FROM evidence "
+                    f"WHERE ctx = ? AND digest_a IN ({marks})",
+                    [ctx, *part],
+                ).fetchall()
+                for da, db, turn, used_day, data in rows:
+                    other = wanted.get(db)
+                    if other is None:
+                        continue
+                    out[(wanted[da], other, int(turn))] = data
+                    if used_day < touch_before:
+                        old.append((da, db, int(turn)))
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise CacheError(f"cannot read the cache {self.path}: {exc}") from exc
+            self._rebuild(exc)
+            return {}
+        if old:
+            self._write(
+                "UPDATE evidence SET used_day = ? "
+                "WHERE digest_a = ? AND digest_b = ? AND ctx = ? AND turn = ?",
+                [(_today(), da, db, ctx, turn) for da, db, turn in old],
+            )
+        return out
+
+    def add_evidence(self, context: str, items: Sequence[tuple[EvidenceKey, bytes]]) -> None:
+        """Store evidence rows ``((digest a, digest b, turn), data)`` in ``context``, one
+        transaction."""
+        if not items:
+            return
+        try:
+            ctx = self._context(context, create=True)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise CacheError(f"cannot write the cache {self.path}: {exc}") from exc
+            self._rebuild(exc)
+            ctx = self._context(context, create=True)
+        day = _today()
+        self._write(
+            "INSERT OR REPLACE INTO evidence "
+            "(digest_a, digest_b, ctx, turn, used_day, data) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (_digest_key(a), _digest_key(b), ctx, turn, day, data)
+                for (a, b, turn), data in items
+            ],
+        )
+
+    def evidence_count(self) -> int:
+        """Stored evidence rows (pairs measured), all contexts."""
+        return int(self._db.execute("SELECT count(*) FROM evidence").fetchone()[0])
 
     def count(self) -> tuple[int, int]:
         """Rows in total, and rows of the current algorithm version."""
@@ -473,7 +616,8 @@ def cache_info(path: str | None = None) -> CacheInfo:
         return CacheInfo(path, False, 0, 0, 0, SCHEMA_VERSION)
     with FingerprintCache(path) as cache:
         total, current = cache.count()
-    return CacheInfo(path, True, _file_bytes(path), total, current, SCHEMA_VERSION)
+        pairs = cache.evidence_count()
+    return CacheInfo(path, True, _file_bytes(path), total, current, SCHEMA_VERSION, pairs)
 
 
 def clear_cache(path: str | None = None) -> int:

@@ -45,7 +45,9 @@ def cache() -> None:
     """Show, locate or delete the fingerprint cache.
 
     The cache keeps each file's fingerprint keyed by path, size, modification time and the
-    algorithm's version and parameters, so a rescan reads only new or changed files.
+    algorithm's version and parameters, so a rescan reads only new or changed files; and the
+    verification evidence of each candidate pair keyed by both files' content, so a rescan
+    measures only new pairs.
     Set PICDUP_CACHE_DIR to move the default location.
     """
 
@@ -62,7 +64,8 @@ def path() -> None:
 @_CACHE_OPTION
 @handle_errors
 def info(cache_path: str | None) -> None:
-    """Show where the cache is, its size and how many fingerprints it holds."""
+    """Show where the cache is, its size, and how many fingerprints and pairs' verification
+    evidence it holds."""
     show_warnings()
     facts = cache_info(cache_path)
     click.echo(f"path: {facts.path}")
@@ -71,6 +74,7 @@ def info(cache_path: str | None) -> None:
         return
     click.echo(f"size: {facts.bytes:,} bytes")
     click.echo(f"fingerprints: {facts.rows:,} ({facts.current_rows:,} of this picdup version)")
+    click.echo(f"verified pairs: {facts.evidence_rows:,}")
     click.echo(f"schema: {facts.schema}")
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "fingerprint_all",
     "iter_fingerprints",
     "pixel_digest_all",
+    "submit_pixel_digests",
 ]
 
 # Chunks in flight per worker: enough that a worker never waits for the next chunk.
@@ -184,6 +185,15 @@ def pixel_digest_all(
             fut.cancel()
         if own:
             runner.close()
+
+
+def submit_pixel_digests(
+    paths: Sequence[str], *, max_pixels: int, engine: LocalEngine
+) -> list[Future[str | None]]:
+    """Start the pixel digest of each path on ``engine``'s workers, one file per task, and
+    return at once: the caller does other work while they decode (None: cannot be decoded)."""
+    pool = engine.pool()
+    return [pool.submit(_pixel_digest_or_none, p, max_pixels) for p in paths]
 
 
 class LocalEngine:

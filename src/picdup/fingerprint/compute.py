@@ -10,7 +10,7 @@ import xxhash
 
 from picdup.decode import decode_full, decode_reduced, probe
 from picdup.errors import DecodeError
-from picdup.fingerprint.hashes import content_box, content_signatures, grey, phash_turns
+from picdup.fingerprint.hashes import content_box, content_fingerprint, grey
 from picdup.model import FileRef, Fingerprint
 from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
@@ -134,7 +134,9 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         return Fingerprint(ref, digest, error=str(exc))
     g = grey(decoded.rgb)
     top, bottom, left, right = content_box(g)
-    p_hash, d_hash, thumb, colour = content_signatures(decoded.rgb, g, (top, bottom, left, right))
+    p_hash, d_hash, thumb, colour, turned = content_fingerprint(
+        decoded.rgb, g, (top, bottom, left, right)
+    )
     rh, rw = g.shape
     info = decoded.info
     return Fingerprint(
@@ -142,9 +144,7 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         digest,
         info,
         phash=p_hash,
-        phash_turns=b"".join(
-            t.to_bytes(8, "big") for t in phash_turns(g[top:bottom, left:right])[1:]
-        ),
+        phash_turns=b"".join(t.to_bytes(8, "big") for t in turned),
         dhash=d_hash,
         thumb=thumb,
         colour=colour,

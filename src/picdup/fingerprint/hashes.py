@@ -16,6 +16,7 @@ __all__ = [
     "THUMB_SIZE",
     "colour_signature",
     "content_box",
+    "content_fingerprint",
     "content_signatures",
     "dhash",
     "grey",
@@ -185,6 +186,22 @@ def content_signatures(
     Pillow image per array (Pillow crops by copying rows, without numpy's strided copy), which
     is what the fingerprinting hot path uses.
     """
+    p_hash, d_hash, thumb, colour, _ = _signatures(rgb, g, box, turns=False)
+    return p_hash, d_hash, thumb, colour
+
+
+def content_fingerprint(
+    rgb: np.ndarray, g: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[int, int, bytes, bytes, tuple[int, ...]]:
+    """:func:`content_signatures` and ``phash_turns(g[box])[1:]`` (the pHash of the 7 flips and
+    quarter turns), the turns from the same 32×32 reduction as the pHash instead of a second
+    one: the fingerprinting hot path."""
+    return _signatures(rgb, g, box, turns=True)
+
+
+def _signatures(
+    rgb: np.ndarray, g: np.ndarray, box: tuple[int, int, int, int], *, turns: bool
+) -> tuple[int, int, bytes, bytes, tuple[int, ...]]:
     top, bottom, left, right = box
     h, w = g.shape
     whole = (top, bottom, left, right) == (0, h, 0, w)
@@ -199,11 +216,18 @@ def content_signatures(
         return np.asarray(out, dtype=np.float32)
 
     colour = rgb_im.resize((COLOUR_SIZE, COLOUR_SIZE), Image.Resampling.BOX)
+    small32 = small(_PHASH_SIZE, _PHASH_SIZE)
+    turned = (
+        tuple(_phash_of(np.ascontiguousarray(turn(small32, k))) for k in range(1, 8))
+        if turns
+        else ()
+    )
     return (
-        _phash_of(small(_PHASH_SIZE, _PHASH_SIZE)),
+        _phash_of(small32),
         _dhash_of(small(9, 8)),
         _thumb_of(small(THUMB_SIZE, THUMB_SIZE)),
         bytes(np.asarray(colour, dtype=np.uint8).tobytes()),
+        turned,
     )
 
 

@@ -1,0 +1,354 @@
+"""Cached verification evidence: bit-equal to measuring, never stale, rebuilt when damaged."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imagegen import photo, save
+from picdup.cache import FingerprintCache, algorithm_key, cache_info
+from picdup.cache.store import evidence_context_prefix
+from picdup.evidence import EvidenceBank, evidence_context, record_dtype
+from picdup.fingerprint import fingerprint_file
+from picdup.model import FileRef, Fingerprint, MatchClass
+from picdup.options import Bounds, ScanOptions
+from picdup.pipeline import run_scan
+from picdup.verify import (
+    VERIFY_VERSION,
+    PairEvidence,
+    ThumbStack,
+    measure_pairs,
+    measure_settings,
+    tolerant_diff_numpy,
+    tolerant_diff_reference,
+)
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+FP_KEY = algorithm_key(max_pixels=ScanOptions().max_pixels, decode=True)
+NEAR = measure_settings(Bounds(), MatchClass.NEAR)
+SIMILAR = measure_settings(Bounds(), MatchClass.SIMILAR)
+
+
+def tree(root: Path) -> Path:
+    """Two pictures with a near copy each, and one of them turned a quarter."""
+    root.mkdir(parents=True, exist_ok=True)
+    for k in range(4):
+        save(photo(k, 240, 180), root / f"a{k}.jpg")
+    photo(0, 240, 180).resize((120, 90)).save(root / "a0-small.png")
+    save(photo(1, 240, 180), root / "a1-q70.jpg", quality=70)
+    save(photo(2, 240, 180).rotate(90, expand=True), root / "a2-turned.jpg")
+    return root
+
+
+def fingerprints(root: Path) -> list[Fingerprint]:
+    out = []
+    for path in sorted(root.iterdir()):
+        st = path.stat()
+        ref = FileRef(str(path), st.st_size, st.st_mtime_ns, str(root))
+        out.append(fingerprint_file(ref, max_pixels=ScanOptions().max_pixels))
+    return out
+
+
+def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(n, 1)
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def same_bits(a: PairEvidence, b: PairEvidence) -> None:
+    for f in dataclasses.fields(PairEvidence):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        assert x.dtype == y.dtype, f.name
+        assert x.tobytes() == y.tobytes(), f.name
+
+
+def groups(report: object) -> str:
+    return json.dumps(
+        [
+            [g.keep, [(m.path, m.cls, m.distance, m.score) for m in g.members]]
+            for g in report.groups  # type: ignore[attr-defined]
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def fps(tmp_path_factory: pytest.TempPathFactory) -> list[Fingerprint]:
+    return fingerprints(tree(tmp_path_factory.mktemp("evidence") / "pics"))
+
+
+@pytest.mark.parametrize("settings", [NEAR, SIMILAR], ids=["near", "similar"])
+def test_cached_evidence_is_bit_equal_to_measuring(
+    fps: list[Fingerprint], tmp_path: Path, settings: object
+) -> None:
+    stack = ThumbStack.of(fps)
+    i, j = all_pairs(len(fps))
+    turns = np.arange(len(i), dtype=np.int64) % 8  # every turn code, asymmetric keys too
+    s = settings
+    assert isinstance(s, type(NEAR))
+    direct = measure_pairs(
+        stack,
+        i,
+        j,
+        turns,
+        block_bound=s.block_bound,
+        max_crop=s.max_crop,
+        normalised=s.normalised,
+    )
+    db = str(tmp_path / "c.sqlite3")
+    with FingerprintCache(db) as cache:
+        cold = EvidenceBank(fps, stack, i, j, turns, s, cache=cache, fingerprint_key=FP_KEY)
+        first = cold.get(np.arange(len(i)))
+        cold.flush()
+    assert cold.measured == len(i) and cold.cached == 0
+    same_bits(first, direct)
+    with FingerprintCache(db) as cache:
+        warm = EvidenceBank(fps, stack, i, j, turns, s, cache=cache, fingerprint_key=FP_KEY)
+        order = np.arange(len(i))[::-1].copy()
+        again = warm.get(order)
+    assert warm.cached == len(i) and warm.measured == 0
+    same_bits(again, direct.take(order))
+    assert cache_info(db).evidence_rows == len(i)
+
+
+def test_symmetric_settings_measure_both_orders_bit_equal(fps: list[Fingerprint]) -> None:
+    """Why a pair is stored once for either order when there is no turn and no crop search."""
+    stack = ThumbStack.of(fps)
+    i, j = all_pairs(len(fps))
+    for s in (NEAR, dataclasses.replace(SIMILAR, max_crop=0.0)):
+        kw = {"block_bound": s.block_bound, "max_crop": s.max_crop, "normalised": s.normalised}
+        same_bits(measure_pairs(stack, i, j, **kw), measure_pairs(stack, j, i, **kw))  # type: ignore[arg-type]
+
+
+def test_other_measuring_settings_or_versions_are_never_served(
+    fps: list[Fingerprint], tmp_path: Path
+) -> None:
+    stack = ThumbStack.of(fps)
+    i, j = all_pairs(len(fps))
+    turns = np.zeros(len(i), dtype=np.int64)
+    db = str(tmp_path / "c.sqlite3")
+    with FingerprintCache(db) as cache:
+        bank = EvidenceBank(fps, stack, i, j, turns, NEAR, cache=cache, fingerprint_key=FP_KEY)
+        bank.get(np.arange(len(i)))
+        bank.flush()
+    context = evidence_context(NEAR, FP_KEY)
+    assert context.startswith(f"verify={VERIFY_VERSION};")
+    other_block = dataclasses.replace(NEAR, block_bound=NEAR.block_bound + 1)
+    variants = [
+        (other_block, FP_KEY),
+        (SIMILAR, FP_KEY),
+        (NEAR, algorithm_key(max_pixels=1234, decode=True)),
+    ]
+    for settings, fp_key in variants:
+        assert evidence_context(settings, fp_key) != context
+        with FingerprintCache(db) as cache:
+            bank = EvidenceBank(
+                fps, stack, i, j, turns, settings, cache=cache, fingerprint_key=fp_key
+            )
+            assert bank.cached == 0
+    # A bound that only classifies does not change what is measured: the evidence is reused.
+    loose = measure_settings(dataclasses.replace(Bounds(), mean_diff=9.0), MatchClass.NEAR)
+    assert evidence_context(loose, FP_KEY) == context
+
+    # Rows of another verification version are deleted when the cache is opened.
+    with FingerprintCache(db) as cache:
+        cache.add_evidence("verify=0;" + context.split(";", 1)[1], [(("aa", "bb", 0), b"x")])
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value = 'verify=0;' WHERE key = 'evidence'")
+        assert conn.execute("SELECT count(*) FROM evidence_contexts").fetchone()[0] == 2
+    with FingerprintCache(db) as cache:
+        assert cache.evidence_count() == len(i)
+    with sqlite3.connect(db) as conn:
+        keys = [k for (k,) in conn.execute("SELECT key FROM evidence_contexts")]
+    assert keys == [context] and context.startswith(evidence_context_prefix())
+
+
+def test_rows_unused_for_months_are_pruned(fps: list[Fingerprint], tmp_path: Path) -> None:
+    stack = ThumbStack.of(fps)
+    i, j = all_pairs(len(fps))
+    turns = np.zeros(len(i), dtype=np.int64)
+    db = str(tmp_path / "c.sqlite3")
+    with FingerprintCache(db) as cache:
+        bank = EvidenceBank(fps, stack, i, j, turns, NEAR, cache=cache, fingerprint_key=FP_KEY)
+        bank.get(np.arange(len(i)))
+        bank.flush()
+    today = int(time.time() // 86400)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT digest_a, digest_b FROM evidence").fetchall()
+        old = rows[: len(rows) // 2]
+        conn.execute("UPDATE evidence SET used_day = ?", (today - 30,))
+        conn.executemany(
+            "UPDATE evidence SET used_day = ? WHERE digest_a = ? AND digest_b = ?",
+            [(today - 400, a, b) for a, b in old],
+        )
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'evidence_pruned'")
+    with FingerprintCache(db) as cache:
+        # Rows in use but stamped a month ago are stamped again when read.
+        bank = EvidenceBank(fps, stack, i, j, turns, NEAR, cache=cache, fingerprint_key=FP_KEY)
+        assert cache.evidence_count() == len(rows) - len(old)
+        assert bank.cached == len(rows) - len(old)
+    with sqlite3.connect(db) as conn:
+        assert {d for (d,) in conn.execute("SELECT used_day FROM evidence")} == {today}
+
+
+def poison(db: str, settings: object = NEAR) -> int:
+    """Overwrite every cached evidence row with a pair that matches nothing."""
+    dtype = record_dtype(settings)  # type: ignore[arg-type]
+    bad = np.zeros(1, dtype=dtype)
+    for name in dtype.names or ():
+        if dtype[name].kind == "f":
+            bad[name] = 1e6
+    with sqlite3.connect(db) as conn:
+        return conn.execute("UPDATE evidence SET data = ?", (bad.tobytes(),)).rowcount
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"mode": "similar"}, {"rotations": True}],
+    ids=["near", "similar", "rotations"],
+)
+def test_scan_with_and_without_the_cache_give_the_same_report(
+    tmp_path: Path, options: dict[str, object]
+) -> None:
+    root = tree(tmp_path / "pics")
+    db = str(tmp_path / "c.sqlite3")
+    plain = run_scan([root], ScanOptions(jobs=1, use_cache=False, **options), command=[])  # type: ignore[arg-type]
+    cached = ScanOptions(jobs=1, cache_path=db, **options)  # type: ignore[arg-type]
+    cold = run_scan([root], cached, command=[])
+    pairs = cache_info(db).evidence_rows
+    warm = run_scan([root], cached, command=[])
+    assert groups(plain) == groups(cold) == groups(warm)
+    assert plain.stats.groups >= 2
+    assert pairs > 0 and cache_info(db).evidence_rows == pairs  # the warm scan measured nothing
+
+
+def test_warm_scan_reads_evidence_and_a_changed_file_is_measured_again(tmp_path: Path) -> None:
+    root = tree(tmp_path / "pics")
+    db = str(tmp_path / "c.sqlite3")
+    opts = ScanOptions(jobs=1, cache_path=db)
+    cold = run_scan([root], opts, command=[])
+    assert str(root / "a0-small.png") in groups(cold)
+    # Evidence that matches nothing, under the right key: the warm scan must be reading it.
+    assert poison(db) > 0
+    assert run_scan([root], opts, command=[]).stats.groups < cold.stats.groups
+    # New content for one file of a group: its pairs are measured again, not served; the
+    # other group's files are unchanged, so their (poisoned) evidence still is.
+    photo(0, 240, 180).resize((121, 91)).save(root / "a0-small.png")
+    again = run_scan([root], opts, command=[])
+    fresh = run_scan([root], ScanOptions(jobs=1, use_cache=False), command=[])
+    by_keeper = {g.keep: g for g in fresh.groups}
+    served = {g.keep: g for g in again.groups}
+    a0 = str(root / "a0.jpg")
+    assert a0 in served and served[a0] == by_keeper[a0]
+    assert str(root / "a1.jpg") in by_keeper and str(root / "a1.jpg") not in served
+
+
+def test_damaged_cache_is_rebuilt_with_its_evidence(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tree(tmp_path / "pics")
+    db = tmp_path / "c.sqlite3"
+    opts = ScanOptions(jobs=1, cache_path=str(db))
+    cold = run_scan([root], opts, command=[])
+    pairs = cache_info(str(db)).evidence_rows
+    data = bytearray(db.read_bytes())
+    data[4096:] = b"\xa5" * (len(data) - 4096)
+    db.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="picdup"):
+        again = run_scan([root], opts, command=[])
+    assert "damaged" in caplog.text
+    assert groups(again) == groups(cold)
+    assert cache_info(str(db)).evidence_rows == pairs
+
+
+def test_a_cache_of_the_first_schema_is_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "c.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute(
+            "CREATE TABLE fingerprints (path BLOB NOT NULL, algo TEXT NOT NULL,"
+            " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, stored_ns INTEGER NOT NULL,"
+            " data BLOB NOT NULL, PRIMARY KEY (path, algo)) WITHOUT ROWID"
+        )
+        conn.execute(
+            "CREATE TABLE pixel_digests (path BLOB NOT NULL, algo TEXT NOT NULL,"
+            " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,"
+            " PRIMARY KEY (path, algo)) WITHOUT ROWID"
+        )
+        conn.execute("PRAGMA user_version = 1")
+    root = tree(tmp_path / "pics")
+    report = run_scan([root], ScanOptions(jobs=1, cache_path=str(db)), command=[])
+    facts = cache_info(str(db))
+    assert facts.schema == 2 and facts.rows == report.stats.images and facts.evidence_rows > 0
+
+
+def test_cli_cache_info_counts_verified_pairs(
+    run_cli: Run, tmp_path: Path, isolated_cache: Path
+) -> None:
+    root = tree(tmp_path / "pics")
+    assert "no cache yet" in run_cli("cache", "info").stdout
+    first = run_cli("scan", str(root), "-q", "-o", str(tmp_path / "a.json"))
+    assert first.returncode == 1, first.stderr  # 1: duplicates found
+    info = run_cli("cache", "info").stdout
+    line = next(x for x in info.splitlines() if x.startswith("verified pairs: "))
+    assert int(line.split(": ")[1].replace(",", "")) > 0
+    second = run_cli("scan", str(root), "-q", "-o", str(tmp_path / "b.json"))
+    assert second.returncode == 1, second.stderr
+    counts = [x for x in info.splitlines() if x.startswith(("fingerprints", "verified"))]
+    again = run_cli("cache", "info").stdout.splitlines()
+    assert [x for x in again if x.startswith(("fingerprints", "verified"))] == counts
+    uncached = run_cli("scan", str(root), "-q", "--no-cache", "-o", str(tmp_path / "c.json"))
+    assert uncached.returncode == 1, uncached.stderr
+    reports = [json.loads((tmp_path / f"{n}.json").read_text()) for n in "abc"]
+    assert reports[0]["groups"] == reports[1]["groups"] == reports[2]["groups"]
+    assert len(reports[0]["groups"]) >= 2
+
+
+@pytest.mark.parametrize(
+    "dtypes", [(np.float32, np.float32), (np.float64, np.float64), (np.float32, np.float64)]
+)
+def test_fast_numpy_tolerant_diff_equals_the_reference(
+    fps: list[Fingerprint], dtypes: tuple[type, type]
+) -> None:
+    rng = np.random.default_rng(7)
+    stack = ThumbStack.of(fps)
+    i, j = all_pairs(len(fps))
+    real_a, real_b = stack.thumbs[i], stack.thumbs[j]
+    noise = rng.integers(0, 256, (9, 128, 128))
+    extremes = np.zeros((2, 128, 128))
+    extremes[0, ::2] = 255.0
+    a = np.concatenate([real_a, noise, extremes]).astype(dtypes[0])
+    b = np.concatenate([real_b, noise[::-1] * 0.5 + 3.25, extremes[::-1]]).astype(dtypes[1])
+    fast, ref = tolerant_diff_numpy(a, b), tolerant_diff_reference(a, b)
+    assert fast.dtype == ref.dtype and fast.tobytes() == ref.tobytes()
+
+
+def test_changed_bounds_with_a_warm_cache_equal_a_scan_without_it(tmp_path: Path) -> None:
+    root = tree(tmp_path / "pics")
+    db = str(tmp_path / "c.sqlite3")
+    default = run_scan([root], ScanOptions(jobs=1, cache_path=db, mode="similar"), command=[])
+    pairs = cache_info(db).evidence_rows
+    changed = [
+        dataclasses.replace(Bounds(), mean_diff=0.3),  # only classifies: evidence reused
+        dataclasses.replace(Bounds(), block_diff=4.0),  # measured with: new evidence
+        dataclasses.replace(Bounds(), edited_crop=0.0),
+    ]
+    for bounds in changed:
+        for mode in ("near", "similar"):
+            warm = run_scan(
+                [root], ScanOptions(jobs=1, cache_path=db, mode=mode, bounds=bounds), command=[]
+            )
+            plain = run_scan(
+                [root], ScanOptions(jobs=1, use_cache=False, mode=mode, bounds=bounds), command=[]
+            )
+            assert groups(warm) == groups(plain), (bounds, mode)
+            if mode == "similar" and bounds.edited_crop == Bounds().edited_crop:
+                assert groups(warm) != groups(default)  # the change matters on this tree
+    assert cache_info(db).evidence_rows > pairs
