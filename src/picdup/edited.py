@@ -228,8 +228,11 @@ def _local_shift(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     p, n, _ = x.shape
     t = n // _SHIFT_TILES
     xs, ys = _soften(_soften(x)), _soften(_soften(y))
-    gy = np.gradient(xs, axis=1)
-    gx = np.gradient(xs, axis=2)
+    # Gradients of the mean of both sides: swapping the sides only flips the sign of the shift,
+    # so the statistic is the same bit for bit in either order.
+    both = (xs + ys) * 0.5
+    gy = np.gradient(both, axis=1)
+    gx = np.gradient(both, axis=2)
     e = xs - ys
 
     def tiles(z: np.ndarray) -> np.ndarray:
