@@ -40,10 +40,17 @@ class Bounds:
     moves a few colours as much); ``text_spread`` bounds the number of interior blocks over 14
     levels over the squared mean difference (plus 0.5).
 
-    The ``edited_*`` bounds apply after brightness and contrast are normalised and after the
-    best small crop is searched: ``edited_block_share`` is the share of 4×4 blocks allowed over
-    ``block_diff`` (a watermark or a logo). ``similar_mean`` bounds the normalised mean
-    difference for ``similar``.
+    The ``edited_*`` bounds apply after the best crop of up to ``edited_crop`` of each side is
+    found to a fraction of a pixel and the tone curves are matched (see :mod:`picdup.edited`):
+    ``edited_mean`` bounds the mean difference, ``edited_block_share`` the share of 4×4 blocks
+    over ``block_diff``, and ``edited_shift`` the local misalignment left (thumbnail pixels; an
+    edit moves the whole picture one way, another shot of the scene does not). Outside one corner
+    window (a watermark's place), text must not stand out: a pair fails when its third-worst block
+    there exceeds ``edited_peak`` × (mean + 0.2) while more interior blocks than ``edited_spread``
+    × (mean + 0.5)² differ by over 14 levels, or when that ratio exceeds ``peak_ratio``.
+    ``edited_crop_radius`` bounds the distance between the pHash of the middle of one thumbnail
+    and the pHash of another (the extra candidate search for cropped copies).
+    ``similar_mean`` bounds the normalised mean difference for ``similar``.
     """
 
     radius: int = 10
@@ -53,14 +60,18 @@ class Bounds:
     peak_ratio: float = 14.5
     text_spread: float = 2.0
     edited_radius: int = 18
-    edited_mean: float = 5.0
+    edited_mean: float = 2.6
     edited_block_share: float = 0.02
     edited_crop: float = 0.1
+    edited_peak: float = 9.0
+    edited_spread: float = 1.5
+    edited_shift: float = 0.3
+    edited_crop_radius: int = 14
     similar_radius: int = 22
     similar_mean: float = 16.0
 
     def __post_init__(self) -> None:
-        for name in ("radius", "edited_radius", "similar_radius"):
+        for name in ("radius", "edited_radius", "edited_crop_radius", "similar_radius"):
             value = getattr(self, name)
             if not 0 <= value <= 32:
                 raise ConfigError(f"{name} must be between 0 and 32, got {value}")
@@ -73,6 +84,9 @@ class Bounds:
             "edited_mean",
             "edited_block_share",
             "edited_crop",
+            "edited_peak",
+            "edited_spread",
+            "edited_shift",
             "similar_mean",
         ):
             if getattr(self, name) < 0:

@@ -23,6 +23,7 @@ from picdup._version import __version__
 from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
 from picdup.cache.paths import default_cache_dir
 from picdup.cache.verdicts import drop_not_duplicates
+from picdup.edited import with_cropped_candidates
 from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
 from picdup.engine.local import submit_pixel_digests
 from picdup.errors import CacheError, ConfigError
@@ -425,6 +426,10 @@ def candidate_matches(
     if cancel is not None:
         cancel.check()
     stack = ThumbStack.of(reps)
+    if options.mode in ("edited", "similar") and options.bounds.edited_crop > 0:
+        i, j, d, turns = with_cropped_candidates(
+            stack.thumbs, hashes, options.bounds.edited_crop_radius, (i, j, d, turns), options.jobs
+        )
     bounds, loosest = options.bounds, options.loosest
     cache = open_cache(options, warn=False)
     try:

@@ -15,9 +15,11 @@ from the 128×128 greyscale thumbnails of the trimmed content and the 4×4 colou
   copies' borders were trimmed differently (a light background that one copy's compression made
   flat enough to pass for a border; a picture with a white margin on a black letterbox) the
   same tests are asked again on the frame the two copies share (see :func:`reframe`);
-- ``edited``: after brightness and contrast are normalised and the best small crop is searched
-  (up to ``Bounds.edited_crop`` of each side), the mean difference is small and only a small share
-  of blocks differs (a watermark); colour may differ (a greyscale copy);
+- ``edited``: after the best small crop is found (up to ``Bounds.edited_crop`` of each side, to a
+  fraction of a pixel) and the tone curves are matched, the mean difference is small, only a
+  small share of blocks differs, no local misalignment is left, and no text stands out outside
+  one corner window (a watermark's place); colour may differ (a greyscale copy). The evidence is
+  computed in :mod:`picdup.edited`;
 - ``similar``: the normalised, crop-aligned mean difference is within a looser bound.
 
 With ``--rotations`` a candidate may pair a picture with a flipped or quarter-turned copy; the
@@ -33,6 +35,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from picdup.edited import edited_evidence
 from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE, turn
 from picdup.model import Fingerprint, Match, MatchClass
 from picdup.options import Bounds
@@ -53,7 +56,7 @@ __all__ = [
 
 # The version of the evidence :func:`measure_pairs` returns. Bump it with any change that can
 # alter a measured value (or a field's dtype): cached evidence of other versions is never used.
-VERIFY_VERSION = 1
+VERIFY_VERSION = 2
 
 _BLOCK = 4
 _ODD_BLOCKS = 1
@@ -67,11 +70,6 @@ _COLOUR_CHROMA = 12.0
 _COLOUR_DIFF = 24.0
 # Pairs measured at once: each is a few 128×128 float32 arrays, so this bounds memory (~50 MB).
 _PAIR_CHUNK = 128
-# Brightness/contrast normalisation target (levels).
-_NORM_MEAN = 128.0
-_NORM_STD = 50.0
-# Crop search: margins tried on each side, as shares of the side.
-_CROP_STEPS = 6
 # Changed text is local: two copies of one picture differ a little everywhere (resampling,
 # compression) and most at sharp edges, while a different caption leaves the rest equal and
 # concentrates the difference in a few blocks. The floors keep pixel-equal pairs (mean about 0)
@@ -135,6 +133,9 @@ class PairEvidence:
     text_spread: np.ndarray  # interior blocks over _TEXT_LEVEL per squared mean (plus a floor)
     norm_mean: np.ndarray  # brightness/contrast normalised, best crop applied
     norm_share: np.ndarray  # share of 4×4 blocks over Bounds.block_diff, same alignment
+    edit_peak: np.ndarray  # outside the watermark window: third-worst block over the mean
+    edit_spread: np.ndarray  # outside the watermark window: text_spread's count and mean
+    edit_shift: np.ndarray  # local misalignment left after the crop alignment (pixels)
     cropped: np.ndarray  # bool: the best alignment is a crop, not the whole picture
     aspect_diff: np.ndarray
     colour_diff: np.ndarray
@@ -296,20 +297,6 @@ def _blocks(diff: np.ndarray) -> np.ndarray:
     return out.reshape(len(diff), -1)
 
 
-def _normalise(a: np.ndarray) -> np.ndarray:
-    mean = a.mean(axis=(1, 2), keepdims=True)
-    std = a.std(axis=(1, 2), keepdims=True)
-    out: np.ndarray = (a - mean) / np.maximum(std, 4.0) * _NORM_STD + _NORM_MEAN
-    return out
-
-
-def _crop_grid(max_crop: float) -> np.ndarray:
-    """Every (first, last) margin pair on a grid from 0 to ``max_crop``."""
-    steps = np.linspace(0.0, max_crop, _CROP_STEPS)
-    first, last = np.meshgrid(steps, steps, indexing="ij")
-    return np.stack([first.ravel(), last.ravel()], axis=1)
-
-
 def _sample_positions(margins: np.ndarray) -> np.ndarray:
     """Sample positions (in pixels of a THUMB_SIZE axis) of the region between two margins."""
     n = THUMB_SIZE
@@ -332,14 +319,6 @@ def _interp_profiles(profiles: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return out
 
 
-def _best_margins(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair, the margins of ``x`` (a (P, n) profile) whose region best matches ``y``."""
-    pos = _sample_positions(np.broadcast_to(grid, (len(x), *grid.shape)))
-    err = np.abs(_interp_profiles(x, pos) - y[:, None, :]).mean(axis=2)
-    best = err.argmin(axis=1)
-    return grid[best], err[np.arange(len(x)), best]
-
-
 def _warp(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Resample each (n, n) image of ``x`` on its region given by row and column margins."""
     ry = _sample_positions(rows)  # (P, n)
@@ -360,27 +339,6 @@ def _warp(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
     result: np.ndarray = top * (1 - wy) + bottom * wy
     return result
-
-
-def _aligned(a: np.ndarray, b: np.ndarray, max_crop: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(a', b')`` with the best small crop of one side applied (or none), per pair.
-
-    The crop is found per axis on the row and column mean profiles (cheap and separable), for
-    both directions (``a`` is a crop of ``b``, or ``b`` of ``a``); the direction with the smaller
-    profile error wins.
-    """
-    grid = _crop_grid(max_crop)
-    cols_a, cols_b = a.mean(axis=1), b.mean(axis=1)
-    rows_a, rows_b = a.mean(axis=2), b.mean(axis=2)
-    # b is a crop of a: a region of a matches all of b.
-    ca, eca = _best_margins(cols_a, cols_b, grid)
-    ra, era = _best_margins(rows_a, rows_b, grid)
-    cb, ecb = _best_margins(cols_b, cols_a, grid)
-    rb, erb = _best_margins(rows_b, rows_a, grid)
-    crop_a = (eca + era) <= (ecb + erb)
-    a2 = np.where(crop_a[:, None, None], _warp(a, ra, ca), a)
-    b2 = np.where(crop_a[:, None, None], b, _warp(b, rb, cb))
-    return a2, b2
 
 
 def _near_stats(
@@ -428,7 +386,7 @@ def measure_pairs(
     if turns is None:
         turns = np.zeros(n, dtype=np.int64)
     means, blocks, peaks, spreads = [], [], [], []
-    nmeans, nshares, crops = [], [], []
+    nmeans, nshares, epeaks, espreads, eshifts, crops = [], [], [], [], [], []
     for lo in range(0, n, _PAIR_CHUNK):
         ci, cj, ct = (
             i[lo : lo + _PAIR_CHUNK],
@@ -448,18 +406,18 @@ def measure_pairs(
         if not normalised:
             nmeans.append(np.full(len(ci), np.inf, dtype=np.float32))
             nshares.append(np.full(len(ci), np.inf, dtype=np.float32))
+            epeaks.append(np.full(len(ci), np.inf, dtype=np.float32))
+            espreads.append(np.full(len(ci), np.inf, dtype=np.float32))
+            eshifts.append(np.full(len(ci), np.inf, dtype=np.float32))
             crops.append(np.zeros(len(ci), dtype=bool))
             continue
-        na, nb = _normalise(a), _normalise(b)
-        if max_crop > 0:
-            wa, wb = _aligned(na, nb, max_crop)
-            crops.append(np.abs(wa - na).mean(axis=(1, 2)) + np.abs(wb - nb).mean(axis=(1, 2)) > 0)
-            na, nb = wa, wb
-        else:
-            crops.append(np.zeros(len(ci), dtype=bool))
-        ndiff = _tolerant_diff(na, nb)
-        nmeans.append(ndiff.mean(axis=(1, 2)))
-        nshares.append((_blocks(ndiff) > block_bound).mean(axis=1))
+        edit = edited_evidence(a, b, _tolerant_diff, max_crop=max_crop, block_bound=block_bound)
+        nmeans.append(edit.mean)
+        nshares.append(edit.share)
+        epeaks.append(edit.peak)
+        espreads.append(edit.spread)
+        eshifts.append(edit.shift)
+        crops.append(edit.cropped)
 
     def cat(parts: list[np.ndarray], dtype: type = np.float32) -> np.ndarray:
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
@@ -485,6 +443,9 @@ def measure_pairs(
         text_spread=cat(spreads),
         norm_mean=cat(nmeans),
         norm_share=cat(nshares),
+        edit_peak=cat(epeaks),
+        edit_spread=cat(espreads),
+        edit_shift=cat(eshifts),
         cropped=cat(crops, bool),
         aspect_diff=aspect_diff,
         colour_diff=colour_diff,
@@ -747,6 +708,11 @@ def classify(ev: PairEvidence, bounds: Bounds, loosest: MatchClass) -> tuple[np.
     edited = (
         (ev.norm_mean <= bounds.edited_mean)
         & (ev.norm_share <= bounds.edited_block_share)
+        # Text outside the watermark window: worst blocks that stand out from the mean and
+        # spread over the picture, or that stand out as far as near mode allows at most.
+        & ((ev.edit_peak <= bounds.edited_peak) | (ev.edit_spread <= bounds.edited_spread))
+        & (ev.edit_peak <= bounds.peak_ratio)
+        & (ev.edit_shift <= bounds.edited_shift)
         & shape_ok
     )
     if loosest.rank < MatchClass.SIMILAR.rank:

@@ -1,0 +1,173 @@
+"""Edited-mode evidence: crop alignment, the text-sensitive watermark window, crop candidates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+
+from imagegen import photo
+from picdup.cli import EXIT_DUPLICATES, EXIT_OK
+from picdup.edited import EditedEvidence, crop_hashes, edited_evidence, with_cropped_candidates
+from picdup.fingerprint.hashes import THUMB_SIZE, resize_grey
+from picdup.options import Bounds
+from picdup.verify import tolerant_diff_reference
+
+RunCli = Callable[..., CompletedProcess[str]]
+
+
+def _thumb(im: Image.Image) -> np.ndarray:
+    g = np.asarray(im.convert("L"), dtype=np.float32)
+    return np.rint(resize_grey(g, THUMB_SIZE, THUMB_SIZE)).clip(0, 255).astype(np.float32)
+
+
+def _crop(im: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = im.size
+    box = (round(w * left), round(h * top), round(w * (1 - right)), round(h * (1 - bottom)))
+    return im.crop(box)
+
+
+def _evidence(a: Image.Image, b: Image.Image, max_crop: float = 0.1) -> EditedEvidence:
+    return edited_evidence(
+        _thumb(a)[None],
+        _thumb(b)[None],
+        tolerant_diff_reference,
+        max_crop=max_crop,
+        block_bound=Bounds().block_diff,
+    )
+
+
+def test_pinned_evidence_of_a_border_crop() -> None:
+    base = photo(41, 800, 600)
+    ev = _evidence(base, _crop(base, 0.05, 0.04, 0.07, 0.06))
+    assert bool(ev.cropped[0])
+    assert ev.mean[0] == pytest.approx(0.43, abs=0.05)
+    assert ev.shift[0] == pytest.approx(0.056, abs=0.02)
+    assert ev.spread[0] == 0.0
+    assert ev.share[0] == 0.0
+    # Without the crop search the same pair is far apart.
+    plain = _evidence(base, _crop(base, 0.05, 0.04, 0.07, 0.06), max_crop=0.0)
+    assert plain.mean[0] == pytest.approx(18.9, abs=0.5)
+
+
+def test_equal_thumbnails_give_zero_evidence() -> None:
+    t = _thumb(photo(42, 320, 240))[None]
+    ev = edited_evidence(t, t.copy(), tolerant_diff_reference, max_crop=0.1, block_bound=22.0)
+    assert not ev.cropped[0]
+    assert ev.mean[0] == pytest.approx(0.0, abs=1e-3)
+    assert ev.peak[0] == pytest.approx(0.0, abs=1e-3)
+    assert ev.spread[0] == 0.0
+    assert ev.shift[0] == pytest.approx(0.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_crop_alignment_works_both_ways_and_bounds_hold(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    base = photo(50 + seed, 720, 540)
+    margins = rng.uniform(0.03, 0.08, size=4)
+    cropped = _crop(base, *margins)
+    bounds = Bounds()
+    for a, b in ((base, cropped), (cropped, base)):
+        ev = _evidence(a, b)
+        assert bool(ev.cropped[0])
+        assert ev.mean[0] <= bounds.edited_mean
+        assert ev.shift[0] <= bounds.edited_shift
+
+
+def test_brightness_change_is_undone_by_tone_matching() -> None:
+    base = photo(43, 640, 480)
+    darker = ImageEnhance.Contrast(ImageEnhance.Brightness(base).enhance(0.8)).enhance(0.9)
+    ev = _evidence(base, darker)
+    assert not ev.cropped[0]
+    assert ev.mean[0] == pytest.approx(0.23, abs=0.05)
+    assert ev.peak[0] <= Bounds().edited_peak
+
+
+def test_crop_hash_of_the_middle_is_close_to_a_cropped_copy() -> None:
+    base = photo(44, 800, 600)
+    copy = _crop(base, 0.05, 0.06, 0.05, 0.06)
+    plain, cropped = crop_hashes(np.stack([_thumb(base), _thumb(copy)]))
+    near = int(np.bitwise_count(cropped[0] ^ plain[1]))
+    far = int(np.bitwise_count(plain[0] ^ plain[1]))
+    assert near <= Bounds().edited_crop_radius
+    assert near < far
+    # The thumbnail hash agrees with itself: equal thumbnails, equal words.
+    again, _ = crop_hashes(np.stack([_thumb(base)]))
+    assert again[0] == plain[0]
+
+
+def test_cropped_candidates_add_only_new_pairs() -> None:
+    base = photo(45, 800, 600)
+    thumbs = np.stack(
+        [_thumb(base), _thumb(_crop(base, 0.06, 0.06, 0.06, 0.06)), _thumb(photo(46, 800, 600))]
+    )
+    hashes = np.array([1, 2, 3], dtype=np.uint64)
+    none = np.empty(0, dtype=np.int64)
+    i, j, d, t = with_cropped_candidates(thumbs, hashes, 12, (none, none, none, none))
+    pairs = {(int(a), int(b)) for a, b in zip(i, j, strict=True)}
+    assert (0, 1) in pairs
+    assert not any(2 in p for p in pairs)
+    assert np.array_equal(d[[k for k, p in enumerate(zip(i, j, strict=True)) if p == (0, 1)]], [2])
+    assert np.all(t == 0)
+    # A pair that is already a candidate is not added twice.
+    i2, _, _, _ = with_cropped_candidates(thumbs, hashes, 12, (i, j, d, t))
+    assert len(i2) == len(i)
+
+
+def _meme(base: Image.Image, caption: str) -> Image.Image:
+    im = base.copy()
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=24)
+    box = draw.textbbox((0, 0), caption, font=font, stroke_width=1)
+    x = (im.width - (box[2] - box[0])) // 2
+    draw.text(
+        (x, im.height - 50), caption, font=font, fill="white", stroke_width=1, stroke_fill="black"
+    )
+    return im
+
+
+def _watermark(base: Image.Image, text: str) -> Image.Image:
+    im = base.copy()
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=22)
+    box = draw.textbbox((0, 0), text, font=font, stroke_width=1)
+    x, y = im.width - (box[2] - box[0]) - 18, im.height - (box[3] - box[1]) - 18
+    draw.text((x, y), text, font=font, fill="white", stroke_width=1, stroke_fill="black")
+    return im
+
+
+def _groups(report: Path) -> list[set[str]]:
+    data = json.loads(report.read_text())
+    return [{Path(m["path"]).name for m in g["members"]} for g in data["groups"]]
+
+
+def test_edited_mode_end_to_end(tmp_path: Path, run_cli: RunCli) -> None:
+    root = tmp_path / "pics"
+    root.mkdir()
+    base = photo(61, 800, 600)
+    base.save(root / "photo.jpg", quality=92)
+    _crop(base, 0.05, 0.05, 0.05, 0.05).save(root / "photo_crop5.jpg", quality=88)
+    _watermark(base, "© Anna 2024").save(root / "photo_wm.jpg", quality=88)
+    photo(62, 800, 600).save(root / "other.jpg", quality=92)
+    template = ImageEnhance.Brightness(photo(63, 600, 450)).enhance(1.3)
+    _meme(template, "when the build passes first time").save(root / "meme_a.jpg", quality=92)
+    _meme(template, "monday again deploy friday").save(root / "meme_b.jpg", quality=92)
+
+    report = tmp_path / "edited.json"
+    res = run_cli("scan", str(root), "--mode", "edited", "-o", str(report), "-q", "--jobs", "1")
+    assert res.returncode == EXIT_DUPLICATES, res.stderr
+    groups = _groups(report)
+    photo_group = next(g for g in groups if "photo.jpg" in g)
+    assert {"photo_crop5.jpg", "photo_wm.jpg"} <= photo_group
+    assert "other.jpg" not in photo_group
+    assert not any({"meme_a.jpg", "meme_b.jpg"} <= g for g in groups)
+
+    near = tmp_path / "near.json"
+    res = run_cli("scan", str(root), "-o", str(near), "-q", "--jobs", "1")
+    assert res.returncode == EXIT_OK, res.stderr  # a crop and a watermark are not near copies
+    assert _groups(near) == []
