@@ -75,6 +75,28 @@ def test_synth_scan_evaluate_round_trip(tmp_path: Path, run_cli: RunCli) -> None
     assert "precision" in text.stdout and "recall by transform" in text.stdout
 
 
+def test_synth_leaves_out_a_source_that_is_a_reframed_exposure_of_another(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """Two tripod shots of one scene, the second zoomed 4 % off-centre and exposed brighter, are
+    what an edit would make: the truth must not call them different pictures."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(4):
+        photo(120 + k, 480, 360).save(src / f"p{k}.jpg", quality=92)
+    first = photo(120, 480, 360)
+    reshot = first.crop((19, 4, 480 - 0, 360 - 10)).resize((480, 360))
+    reshot = reshot.point(lambda v: min(255, int(v * 1.15)))
+    reshot.save(src / "p9-reshot.jpg", quality=92)
+    out = tmp_path / "set"
+    done = run_cli("synth", str(src), str(out), "--seed", "1", "--copies", "2", "--max-side", "480")
+    assert done.returncode == 0, done.stderr
+    truth = json.loads((out / "truth.json").read_text())
+    alike = [s for s in truth["skipped"] if "looks the same" in s]
+    # Only the reshot is left out; the four distinct pictures all stay.
+    assert len(alike) == 1 and "p9-reshot.jpg" in alike[0] and "p0.jpg" in alike[0]
+
+
 def test_synth_and_evaluate_fail_cleanly(tmp_path: Path, run_cli: RunCli) -> None:
     missing = run_cli("synth", str(tmp_path / "nope"), str(tmp_path / "out"))
     assert missing.returncode == 2 and "not found" in missing.stderr

@@ -378,27 +378,75 @@ def _list_sources(src: Path) -> list[str]:
 _MIN_SOURCE_SIDE = 200
 
 
-def _signature(source: str) -> np.ndarray | str:
-    """A 32×32 greyscale thumbnail of a source, or why it cannot be used."""
+# The crops at which two sources are compared again when their whole pictures are close: cut
+# ``zoom`` of the width and height in all, placed anywhere from one side to the other. Up to
+# the 10 % per side that picdup's edited mode allows, so a tripod shot zoomed or reframed a
+# little counts as the same picture.
+_SCREEN_ZOOMS = tuple(k / 100 for k in range(1, 21))
+_SCREEN_PLACES = (0.0, 0.25, 0.5, 0.75, 1.0)
+# Whole pictures further apart than this (worst 4×4 block) are not searched for a crop.
+_SCREEN_NEAR = 64.0
+_SCREEN_SAME = 16.0
+
+
+def _normalised_32(grey: Image.Image, box: tuple[float, float, float, float]) -> np.ndarray:
+    small = np.asarray(grey.resize((32, 32), Image.Resampling.BOX, box=box), np.float32)
+    # Brightness and contrast normalised: an exposure bracket looks like a brightness edit.
+    out: np.ndarray = (small - small.mean()) / max(float(small.std()), 4.0) * 50.0
+    return out
+
+
+def _signature(source: str) -> tuple[np.ndarray, np.ndarray] | str:
+    """A source's brightness-normalised 32×32 greyscale thumbnail and its greyscale picture
+    at 256 pixels (for crops), or why it cannot be used."""
     try:
         im = _load_source(source, 512)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         return f"{source}: {exc}"
     if min(im.size) < _MIN_SOURCE_SIDE * min(1.0, 512 / max(im.size)):
         return f"{source}: smaller than {_MIN_SOURCE_SIDE} pixels"
-    small = np.asarray(im.convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float32)
-    # Brightness and contrast normalised: an exposure bracket looks like a brightness edit.
-    normalised: np.ndarray = (small - small.mean()) / max(float(small.std()), 4.0) * 50.0
-    return normalised
+    grey = im.convert("L")
+    grey.thumbnail((256, 256), Image.Resampling.BOX)
+    w, h = grey.size
+    return _normalised_32(grey, (0, 0, w, h)), np.asarray(grey)
+
+
+def _crops(picture: np.ndarray) -> np.ndarray:
+    """Normalised 32×32 views of every crop of :data:`_SCREEN_ZOOMS` × :data:`_SCREEN_PLACES`."""
+    grey = Image.fromarray(picture)
+    h, w = picture.shape
+    views = []
+    for zoom in _SCREEN_ZOOMS:
+        cw, ch = zoom * w, zoom * h
+        for fy in _SCREEN_PLACES:
+            for fx in _SCREEN_PLACES:
+                left, top = fx * cw, fy * ch
+                views.append(_normalised_32(grey, (left, top, left + w - cw, top + h - ch)))
+    return np.stack(views)
+
+
+def _worst_block(a: np.ndarray, b: np.ndarray) -> float:
+    """The smallest, over the views in ``a`` (…, 32, 32), of the worst 4×4-block difference."""
+    diff = np.abs(a.reshape(-1, 32, 32) - b[None])
+    return float(diff.reshape(-1, 8, 4, 8, 4).mean(axis=(2, 4)).max(axis=(1, 2)).min())
+
+
+def _same_picture(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    """How far apart two sources are at best (worst-block difference), a crop of either allowed."""
+    whole = _worst_block(a[0], b[0])
+    if whole < _SCREEN_SAME or whole >= _SCREEN_NEAR:
+        return whole
+    return min(whole, _worst_block(_crops(a[1]), b[0]), _worst_block(_crops(b[1]), a[0]))
 
 
 def _distinct_sources(sources: list[str], jobs: int) -> tuple[list[str], list[str]]:
     """Sources that are pictures of their own, and the reasons the others were left out.
 
     A folder of photos may already hold copies (the same shot twice, a tripod series of one colour
-    chart, an exposure bracket). The truth would call them different pictures although nothing
-    can tell them apart from a copy (or a brightness edit), so of sources whose brightness-
-    normalised 32×32 thumbnails agree in every 4×4 block only the first is used.
+    chart, an exposure bracket, the same framing zoomed or moved a little). The truth would call
+    them different pictures although nothing can tell them apart from a copy (or a brightness
+    edit and a small crop), so of sources whose brightness-normalised 32×32 thumbnails agree in
+    every 4×4 block, with a crop of up to 10 % per side of either allowed, only the first is used.
     """
     if jobs > 1 and len(sources) > 2 * jobs:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -406,18 +454,16 @@ def _distinct_sources(sources: list[str], jobs: int) -> tuple[list[str], list[st
     else:
         sigs = [_signature(s) for s in sources]
     kept: list[str] = []
-    kept_sigs: list[np.ndarray] = []
+    kept_sigs: list[tuple[np.ndarray, np.ndarray]] = []
     skipped: list[str] = []
     for source, sig in zip(sources, sigs, strict=True):
         if isinstance(sig, str):
             skipped.append(sig)
             continue
-        if kept_sigs:
-            diff = np.abs(np.stack(kept_sigs) - sig[None])
-            worst = diff.reshape(len(kept_sigs), 8, 4, 8, 4).mean(axis=(2, 4)).max(axis=(1, 2))
-            if (worst < 16.0).any():
-                skipped.append(f"{source}: looks the same as {kept[int(np.argmin(worst))]}")
-                continue
+        apart = [_same_picture(sig, other) for other in kept_sigs]
+        if apart and min(apart) < _SCREEN_SAME:
+            skipped.append(f"{source}: looks the same as {kept[int(np.argmin(apart))]}")
+            continue
         kept.append(source)
         kept_sigs.append(sig)
     return kept, skipped
