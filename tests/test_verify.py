@@ -313,3 +313,47 @@ def test_turned_boxes_follow_the_turned_picture(code: int) -> None:
     rows, cols = np.nonzero(turn(mask, code)[0])
     seen = [rows.min() / 64, (rows.max() + 1) / 64, cols.min() / 64, (cols.max() + 1) / 64]
     assert np.allclose(_turn_boxes(box, code)[0], seen)
+
+
+def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two exposures of one scene (a burst) agree to a fraction of a level, but their reduced
+    # JPEG decodes differ, so their pixels cannot be equal: no full decode. A PNG of the first
+    # shot decodes along another path, so it is checked in full and found pixel-equal, as is
+    # a JPEG whose metadata alone changed (same coefficients, same thumbnail).
+    import picdup.pipeline as pipeline
+
+    rng = np.random.default_rng(5)
+    base = np.asarray(photo(21, 1200, 900), dtype=np.int16)
+    shot1 = Image.fromarray(
+        np.clip(base + rng.integers(-2, 3, base.shape), 0, 255).astype(np.uint8)
+    )
+    shot2 = Image.fromarray(
+        np.clip(base + rng.integers(-2, 3, base.shape), 0, 255).astype(np.uint8)
+    )
+    a = _save(shot1, tmp_path / "burst1.jpg", 92)
+    b = _save(shot2, tmp_path / "burst2.jpg", 92)
+    with Image.open(tmp_path / "burst1.jpg") as im:
+        im.save(tmp_path / "burst1.png")
+    data = (tmp_path / "burst1.jpg").read_bytes()
+    # A comment segment after SOI: other bytes, the same coefficients.
+    (tmp_path / "tagged.jpg").write_bytes(data[:2] + b"\xff\xfe\x00\x07picdup" + data[2:])
+    fps = [a, b, _fp(tmp_path / "burst1.png"), _fp(tmp_path / "tagged.jpg")]
+
+    decoded: list[str] = []
+    real = pipeline.pixel_digest_all
+
+    def counting(paths: list[str], **kwargs: object) -> list[str | None]:
+        decoded.extend(Path(p).name for p in paths)
+        return real(paths, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "pixel_digest_all", counting)
+    burst = _classes(fps[:2] + fps[3:], use_cache=False)
+    assert burst[("burst1", "burst2")] is MatchClass.NEAR
+    assert burst[("burst1", "tagged")] is MatchClass.PIXEL
+    assert sorted(decoded) == ["burst1.jpg", "tagged.jpg"]
+    decoded.clear()
+    converted = _classes(fps[:3], use_cache=False)
+    assert converted[("burst1", "burst1")] is MatchClass.PIXEL
+    assert "burst1.png" in decoded
