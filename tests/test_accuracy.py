@@ -37,6 +37,17 @@ def test_imagededup_copies_found_in_the_mode_they_need(shared_data: Path) -> Non
         ("near", False, ["mixed_images/ukbench00120_resize.jpg", "alpha_channel_image.png"]),
         ("near", True, ["mixed_images/ukbench00120_hflip.jpg"]),
         ("edited", False, ["ukbench00120_gray.jpg"]),
+        # Turned by 30° about the centre on the same canvas: a tilted copy.
+        (
+            "edited",
+            True,
+            [
+                "mixed_images/ukbench00120_rotation.jpg",
+                "mixed_nested_images/lvl1/lvl2a/ukbench00120_rotation.jpg",
+                "mixed_images/ukbench00120_hflip.jpg",
+                "ukbench00120_gray.jpg",
+            ],
+        ),
     ]:
         groups = _groups_by_name(root, mode=mode, rotations=rotations)
         for g in groups:  # no group mixes two source photos
@@ -61,3 +72,6 @@ def test_small_synth_set_of_shared_photos(shared_data: Path, tmp_path: Path) -> 
     turned = evaluate_report(find_duplicates([out], jobs=2, rotations=True), truth)
     for name in ("flip", "rotate90"):
         assert turned.recall_by_transform[name]["recall"] >= 0.9, name
+    tilted = evaluate_report(find_duplicates([out], jobs=2, mode="edited", rotations=True), truth)
+    assert tilted.recall_by_transform["tilt"]["recall"] >= 0.9
+    assert tilted.precision >= 0.97

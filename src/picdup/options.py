@@ -120,7 +120,8 @@ class ScanOptions:
     ``mode`` is the loosest class that counts as a duplicate. ``separate`` deduplicates each root
     on its own. ``jobs`` is the number of worker processes (default: all cores). ``pairs``
     treats a RAW file and the JPEG beside it, or a Live Photo's still and video, as one asset.
-    ``rotations`` also finds copies that are flipped or turned by a quarter (90°, 180°, 270°).
+    ``rotations`` also finds copies that are flipped or turned by a quarter (90°, 180°, 270°),
+    and in ``edited`` or ``similar`` mode copies tilted about the centre by another angle.
     ``engine`` is where fingerprints are computed: ``local`` processes or ``dask`` (on the
     cluster whose scheduler is at ``scheduler``, else on a LocalCluster of ``jobs`` workers).
     ``use_cache`` reads and writes the fingerprint cache at ``cache_path`` (default: the file

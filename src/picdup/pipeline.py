@@ -55,6 +55,7 @@ from picdup.options import ScanOptions
 from picdup.progress import CancelToken, NullProgress, Progress
 from picdup.scan.pairs import find_assets, keep_assets_whole
 from picdup.scan.remote import is_url, resolve_all_roots, walk_all
+from picdup.tilt import tilted_pairs
 from picdup.verify import ThumbStack, measure_settings, verify_pairs
 
 log = logging.getLogger("picdup.cache")
@@ -89,7 +90,8 @@ def find_duplicates(
 
     Input: folders (or single files); ``mode`` is the loosest class that counts as a duplicate
     (``exact``, ``pixel``, ``near``, ``edited`` or ``similar``); ``separate`` deduplicates each
-    root on its own; ``rotations`` also finds flipped and quarter-turned copies.
+    root on its own; ``rotations`` also finds flipped and quarter-turned copies (and, in
+    ``edited`` or ``similar`` mode, copies tilted by another angle).
     ``options`` overrides everything else when given.
 
     Output: a report whose groups each hold a suggested keeper and files that all match that
@@ -411,7 +413,9 @@ def candidate_matches(
 
     With ``options.rotations`` the pHash of each picture's 7 flips and quarter turns (kept in
     its fingerprint) is searched against the plain hashes too, and the turn found is handed to
-    verification, which turns the thumbnail the same way.
+    verification, which turns the thumbnail the same way. In ``edited`` and ``similar`` mode
+    it also searches the pictures' middles for copies tilted by another angle
+    (:func:`tilted_matches`).
     """
     hashes = np.fromiter((fp.phash for fp in reps), dtype=np.uint64, count=len(reps))
     radius = (
@@ -444,7 +448,7 @@ def candidate_matches(
             fingerprint_key=algorithm_key(max_pixels=options.max_pixels, decode=True),
         )
         try:
-            return _verify_candidates(
+            matches = _verify_candidates(
                 reps, stack, bank, (i, j, d, turns), options, cancel, rank, engine
             )
         finally:
@@ -452,6 +456,27 @@ def candidate_matches(
     finally:
         if cache is not None:
             cache.close()
+    if options.rotations and loosest.rank >= MatchClass.EDITED.rank:
+        if cancel is not None:
+            cancel.check()
+        matches += tilted_matches(stack, hashes, matches, options)
+    return matches
+
+
+def tilted_matches(
+    stack: ThumbStack, hashes: np.ndarray, found: list[Match], options: ScanOptions
+) -> list[Match]:
+    """``edited`` matches of copies turned by an angle that is no quarter turn
+    (:mod:`picdup.tilt`), among the pairs that ``found`` does not hold already."""
+    known = {(min(m.a, m.b), max(m.a, m.b)) for m in found}
+    out = []
+    for a, b, _angle, norm_mean in tilted_pairs(
+        stack, known, options.bounds, options.loosest, threads=options.jobs
+    ):
+        distance = int(np.bitwise_count(hashes[a] ^ hashes[b]))
+        score = round(1.0 - norm_mean / 255.0, 4)
+        out.append(Match(a, b, MatchClass.EDITED, distance, score))
+    return out
 
 
 def _verify_candidates(

@@ -94,7 +94,8 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 @click.option(
     "--rotations",
     is_flag=True,
-    help="Also find copies that are flipped or turned by 90°, 180° or 270°.",
+    help="Also find copies that are flipped or turned by 90°, 180° or 270°; with --mode edited "
+    "or similar, also copies tilted by another angle (up to 44° either way) about the centre.",
 )
 @click.option(
     "--separate", is_flag=True, help="Deduplicate each ROOT on its own instead of across all roots."

@@ -2,10 +2,11 @@
 
 For each source photo the generator writes an ``original`` and copies made by named transforms
 (byte copy, metadata-only re-save, resizes, recompression, other formats, letterbox, crop,
-brightness, watermark, flip, rotation, greyscale). It also writes hard negatives that must never be
-grouped: memes that share a photo and differ only in their caption, chat screenshots with identical
-chrome and different text, and two crops of one photo shifted by a third of its width. Every file is
-listed in ``truth.json`` with its group and transform, and the hard-negative pairs are listed too.
+brightness, watermark, flip, quarter turn, tilt by an angle, greyscale). It also writes hard
+negatives that must never be grouped: memes that share a photo and differ only in their caption,
+chat screenshots with identical chrome and different text, and two crops of one photo shifted by
+a third of its width. Every file is listed in ``truth.json`` with its group and transform, and
+the hard-negative pairs are listed too.
 
 Everything random comes from ``numpy.random.default_rng`` seeded by ``seed`` and the source's
 position, so one seed always gives the same set, and two seeds give different parameters
@@ -60,6 +61,8 @@ FAMILIES: dict[str, str] = {
     "grey": "edited",
     "flip": "rotations",
     "rotate90": "rotations",
+    # Last, so adding it left every other copy of a seed as it was.
+    "tilt": "tilt",
 }
 TRANSFORMS: tuple[str, ...] = tuple(FAMILIES)
 
@@ -228,6 +231,13 @@ def _watermark(im: Image.Image, rng: np.random.Generator) -> Image.Image:
     return out
 
 
+def _tilt(im: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Turned about the centre by 10–35° either way on the same canvas, corners black (what
+    a "rotate" without "expand" or a straightening tool that does not crop gives)."""
+    angle = float(rng.uniform(10.0, 35.0)) * (1 if rng.random() < 0.5 else -1)
+    return im.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=(0, 0, 0))
+
+
 def _copies(
     im: Image.Image, original: bytes, rng: np.random.Generator, names: Sequence[str]
 ) -> list[tuple[str, str, bytes]]:
@@ -272,6 +282,8 @@ def _copies(
         elif name == "rotate90":
             turn = Image.Transpose.ROTATE_90 if rng.random() < 0.5 else Image.Transpose.ROTATE_270
             out.append((name, "jpg", _jpeg(im.transpose(turn), q)))
+        elif name == "tilt":
+            out.append((name, "jpg", _jpeg(_tilt(im, rng), q)))
         else:  # pragma: no cover - names are validated by synthesize()
             raise ConfigError(f"unknown transform {name!r}")
     return out
