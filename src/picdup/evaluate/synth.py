@@ -32,6 +32,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 from picdup._atomic import atomic_write_bytes, encode_text
 from picdup.decode import heif_available
 from picdup.errors import ConfigError, InputError
+from picdup.fingerprint.hashes import turn
 from picdup.scan.sniff import IMAGE_EXTENSIONS
 
 __all__ = [
@@ -444,11 +445,22 @@ def _worst_block(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _same_picture(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
-    """How far apart two sources are at best (worst-block difference), a crop of either allowed."""
-    whole = _worst_block(a[0], b[0])
-    if whole < _SCREEN_SAME or whole >= _SCREEN_NEAR:
-        return whole
-    return min(whole, _worst_block(_crops(a[1]), b[0]), _worst_block(_crops(b[1]), a[0]))
+    """How far apart two sources are at best (worst-block difference), a crop of either and a
+    flip or quarter turn of ``b`` allowed (``--rotations`` could not tell a colour chart shot
+    upright from a turned copy of the same chart shot across)."""
+    best = np.inf
+    for code in range(8):
+        b_small = np.ascontiguousarray(turn(b[0], code))
+        whole = _worst_block(a[0], b_small)
+        if _SCREEN_SAME <= whole < _SCREEN_NEAR:
+            b_picture = np.ascontiguousarray(turn(b[1], code))
+            whole = min(
+                whole, _worst_block(_crops(a[1]), b_small), _worst_block(_crops(b_picture), a[0])
+            )
+        best = min(best, whole)
+        if best < _SCREEN_SAME:
+            break
+    return float(best)
 
 
 def _distinct_sources(sources: list[str], jobs: int) -> tuple[list[str], list[str]]:
@@ -458,7 +470,8 @@ def _distinct_sources(sources: list[str], jobs: int) -> tuple[list[str], list[st
     chart, an exposure bracket, the same framing zoomed or moved a little). The truth would call
     them different pictures although nothing can tell them apart from a copy (or a brightness
     edit and a small crop), so of sources whose brightness-normalised 32×32 thumbnails agree in
-    every 4×4 block, with a crop of up to 10 % per side of either allowed, only the first is used.
+    every 4×4 block, with a crop of up to 10 % per side of either and a flip or quarter turn
+    allowed, only the first is used.
     """
     if jobs > 1 and len(sources) > 2 * jobs:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
