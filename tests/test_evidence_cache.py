@@ -10,9 +10,11 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from imagegen import photo, save
 from picdup.cache import FingerprintCache, algorithm_key, cache_info
@@ -24,10 +26,13 @@ from picdup.options import Bounds, ScanOptions
 from picdup.pipeline import run_scan
 from picdup.verify import (
     VERIFY_VERSION,
+    MeasureSettings,
     PairEvidence,
     ThumbStack,
+    frames_needed,
     measure_pairs,
     measure_settings,
+    reframe,
     tolerant_diff_numpy,
     tolerant_diff_reference,
 )
@@ -49,6 +54,35 @@ def tree(root: Path) -> Path:
     return root
 
 
+def _light_band(base: Image.Image, rows: int, noise: float) -> Image.Image:
+    arr = np.asarray(base).astype(np.float32)
+    band = np.full((rows, base.width, 3), 240.0, dtype=np.float32)
+    band += np.random.default_rng(1).normal(0, noise, size=band.shape).astype(np.float32)
+    arr[:rows] = band
+    return Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+
+
+def _letterbox(im: Image.Image) -> Image.Image:
+    pic = im.resize((540, 360), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (540, 1170))
+    canvas.paste(pic, (0, 405))
+    return canvas
+
+
+def framed_tree(root: Path) -> Path:
+    """A picture whose grainy light band one copy's compression flattened into a trimmed
+    border (the two agree only on the frame they share, so only after reframing), a
+    letterboxed picture with its original, and an unrelated picture."""
+    root.mkdir(parents=True, exist_ok=True)
+    base = photo(43, 640, 480)
+    _light_band(base, 10, 3.0).save(root / "band.png")
+    save(_light_band(base, 10, 0.0).resize((480, 360)), root / "flat.jpg", quality=90)
+    save(photo(41, 900, 600), root / "lb-orig.jpg", quality=90)
+    save(_letterbox(photo(41, 900, 600)), root / "lb.jpg", quality=90)
+    save(photo(44, 640, 480), root / "other.jpg", quality=90)
+    return root
+
+
 def fingerprints(root: Path) -> list[Fingerprint]:
     out = []
     for path in sorted(root.iterdir()):
@@ -63,8 +97,12 @@ def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i.astype(np.int64), j.astype(np.int64)
 
 
-def same_bits(a: PairEvidence, b: PairEvidence) -> None:
+def same_bits(a: PairEvidence, b: PairEvidence, *, frames: bool = True) -> None:
+    """Equal bit for bit; with ``frames=False`` only what classifying reads, not the frame
+    evidence (of which some bounds measure more than others)."""
     for f in dataclasses.fields(PairEvidence):
+        if not frames and f.name.startswith("frame_"):
+            continue
         x, y = getattr(a, f.name), getattr(b, f.name)
         assert x.dtype == y.dtype, f.name
         assert x.tobytes() == y.tobytes(), f.name
@@ -82,6 +120,11 @@ def groups(report: object) -> str:
 @pytest.fixture(scope="module")
 def fps(tmp_path_factory: pytest.TempPathFactory) -> list[Fingerprint]:
     return fingerprints(tree(tmp_path_factory.mktemp("evidence") / "pics"))
+
+
+@pytest.fixture(scope="module")
+def framed(tmp_path_factory: pytest.TempPathFactory) -> list[Fingerprint]:
+    return fingerprints(framed_tree(tmp_path_factory.mktemp("frames") / "pics"))
 
 
 @pytest.mark.parametrize("settings", [NEAR, SIMILAR], ids=["near", "similar"])
@@ -170,6 +213,126 @@ def test_other_measuring_settings_or_versions_are_never_served(
     assert keys == [context] and context.startswith(evidence_context_prefix())
 
 
+# The band/flat pair's best shared frame has a profile error of about 2.2: under TIGHT (limit
+# 4 × 0.5) only that error is measured, under the default bounds its statistics too.
+TIGHT = dataclasses.replace(Bounds(), mean_diff=0.5)
+LOOSE = dataclasses.replace(Bounds(), mean_diff=15.0, block_diff=40.0)
+
+
+def measure_kw(s: MeasureSettings) -> dict[str, Any]:
+    return {"block_bound": s.block_bound, "max_crop": s.max_crop, "normalised": s.normalised}
+
+
+def framed_pairs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair as it is and with each turn code, so turned sides are reframed too."""
+    i, j = all_pairs(n)
+    turns = np.concatenate([np.zeros(len(i)), np.arange(len(i)) % 7 + 1]).astype(np.int64)
+    return np.concatenate([i, i]), np.concatenate([j, j]), turns
+
+
+def direct_reframe(
+    stack: ThumbStack, i: np.ndarray, j: np.ndarray, turns: np.ndarray, bounds: Bounds
+) -> PairEvidence:
+    ev = measure_pairs(stack, i, j, turns, **measure_kw(NEAR))
+    return reframe(stack, i, j, turns, ev, bounds)
+
+
+def banked_reframe(
+    fps: list[Fingerprint],
+    stack: ThumbStack,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    bounds: Bounds,
+    db: str | None,
+) -> tuple[PairEvidence, EvidenceBank]:
+    """Reframed evidence as verification gets it: from a bank (through the cache ``db``)."""
+    i, j, turns = pairs
+    if db is None:
+        bank = EvidenceBank(fps, stack, i, j, turns, NEAR)
+        return reframe(stack, i, j, turns, bank.get(np.arange(len(i)), bounds), bounds), bank
+    with FingerprintCache(db) as cache:
+        bank = EvidenceBank(fps, stack, i, j, turns, NEAR, cache=cache, fingerprint_key=FP_KEY)
+        ev = reframe(stack, i, j, turns, bank.get(np.arange(len(i)), bounds), bounds)
+        bank.flush()
+    return ev, bank
+
+
+@pytest.mark.parametrize("bounds", [Bounds(), TIGHT, LOOSE], ids=["default", "tight", "loose"])
+def test_reframed_evidence_is_the_same_with_and_without_the_cache(
+    framed: list[Fingerprint], tmp_path: Path, bounds: Bounds
+) -> None:
+    stack = ThumbStack.of(framed)
+    pairs = framed_pairs(len(framed))
+    direct = direct_reframe(stack, *pairs, bounds)
+    plain, _ = banked_reframe(framed, stack, pairs, bounds, None)
+    db = str(tmp_path / "c.sqlite3")
+    cold, bank = banked_reframe(framed, stack, pairs, bounds, db)
+    assert bank.framed > 0
+    warm, bank = banked_reframe(framed, stack, pairs, bounds, db)
+    assert bank.cached == len(pairs[0]) and bank.measured == 0 and bank.framed == 0
+    for ev in (plain, cold, warm):
+        same_bits(ev, direct)
+    # A pair stored once for either order: the other order is served the same evidence.
+    i, j, turns = pairs
+    plain_turn = turns == 0
+    swapped = (j[plain_turn], i[plain_turn], turns[plain_turn])
+    served, bank = banked_reframe(framed, stack, swapped, bounds, db)
+    assert bank.cached == len(swapped[0]) and bank.framed == 0
+    same_bits(served, direct_reframe(stack, *swapped, bounds))
+
+
+def test_reframing_changes_the_evidence_of_copies_trimmed_differently(
+    framed: list[Fingerprint],
+) -> None:
+    """What the tests above compare is not vacuous on this tree."""
+    stack = ThumbStack.of(framed)
+    names = [Path(fp.ref.path).stem for fp in framed]
+    i, j = all_pairs(len(framed))
+    turns = np.zeros(len(i), dtype=np.int64)
+    ev = measure_pairs(stack, i, j, turns, **measure_kw(NEAR))
+    after = reframe(stack, i, j, turns, ev, Bounds())
+    changed = np.flatnonzero(after.block_diff != ev.block_diff)
+    assert [(names[i[k]], names[j[k]]) for k in changed] == [("band", "flat")]
+    assert ev.block_diff[changed[0]] > Bounds().block_diff >= after.block_diff[changed[0]]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [(TIGHT, Bounds(), LOOSE), (LOOSE, Bounds(), TIGHT)],
+    ids=["tight-first", "loose-first"],
+)
+def test_frame_evidence_measured_for_some_bounds_serves_any_other(
+    framed: list[Fingerprint], tmp_path: Path, order: tuple[Bounds, ...]
+) -> None:
+    stack = ThumbStack.of(framed)
+    pairs = framed_pairs(len(framed))
+    db = str(tmp_path / "c.sqlite3")
+    counts = []
+    for bounds in order:
+        ev, bank = banked_reframe(framed, stack, pairs, bounds, db)
+        same_bits(ev, direct_reframe(stack, *pairs, bounds), frames=False)
+        counts.append(bank.framed)
+        if bounds is TIGHT and len(counts) == 1:
+            # The tight bounds measured the band/flat pair's profile error, not its statistics;
+            # the default bounds need them: what is stored is only a part, read back as such.
+            with FingerprintCache(db) as cache:
+                bank = EvidenceBank(
+                    framed, stack, *pairs, NEAR, cache=cache, fingerprint_key=FP_KEY
+                )
+                stored = bank.get(np.arange(len(pairs[0])))
+            assert bank.measured == 0 and bank.framed == 0
+            part = np.isfinite(stored.frame_err) & np.isnan(stored.frame_mean_diff)
+            assert part[frames_needed(stored, Bounds())].any()
+    assert counts[0] > 0
+    if order[0] is TIGHT:
+        assert counts[1] > 0  # the statistics the tight bounds did not need
+    else:  # on this tree the loose bounds ask for all the others do, and more
+        assert counts[1:] == [0, 0]
+    for bounds in order:  # everything any of them needs is stored now
+        ev, bank = banked_reframe(framed, stack, pairs, bounds, db)
+        assert bank.framed == 0 and bank.measured == 0
+        same_bits(ev, direct_reframe(stack, *pairs, bounds), frames=False)
+
+
 def test_rows_unused_for_months_are_pruned(fps: list[Fingerprint], tmp_path: Path) -> None:
     stack = ThumbStack.of(fps)
     i, j = all_pairs(len(fps))
@@ -248,6 +411,42 @@ def test_warm_scan_reads_evidence_and_a_changed_file_is_measured_again(tmp_path:
     a0 = str(root / "a0.jpg")
     assert a0 in served and served[a0] == by_keeper[a0]
     assert str(root / "a1.jpg") in by_keeper and str(root / "a1.jpg") not in served
+
+
+def evidence_rows(db: str) -> list[tuple[bytes, bytes, int, bytes]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT digest_a, digest_b, turn, data FROM evidence ORDER BY digest_a, digest_b, turn"
+        ).fetchall()
+
+
+def test_warm_scan_reads_the_frame_evidence_and_measures_none(tmp_path: Path) -> None:
+    root = framed_tree(tmp_path / "pics")
+    db = str(tmp_path / "c.sqlite3")
+    opts = ScanOptions(jobs=1, cache_path=db)
+    cold = run_scan([root], opts, command=[])
+    assert [str(root / "band.png"), str(root / "flat.jpg")] in [
+        sorted(m.path for m in g.members) for g in cold.groups
+    ]
+    rows = evidence_rows(db)
+    dtype = record_dtype(NEAR)
+    records = np.frombuffer(b"".join(r[3] for r in rows), dtype=dtype)
+    assert np.isfinite(records["frame_mean_diff"]).any()  # the cold scan stored frame evidence
+    warm = run_scan([root], opts, command=[])
+    assert groups(warm) == groups(cold) and evidence_rows(db) == rows
+    # Frame evidence saying no shared frame applies, under the right key: a warm scan that
+    # measured frames again would still group band and flat.
+    with sqlite3.connect(db) as conn:
+        for digest_a, digest_b, turn, data in rows:
+            rec = np.frombuffer(data, dtype=dtype).copy()
+            rec["frame_err"] = np.where(np.isnan(rec["frame_err"]), np.nan, np.inf)
+            conn.execute(
+                "UPDATE evidence SET data = ? WHERE digest_a = ? AND digest_b = ? AND turn = ?",
+                (rec.tobytes(), digest_a, digest_b, turn),
+            )
+    served = run_scan([root], opts, command=[])
+    assert str(root / "flat.jpg") not in groups(served)
+    assert str(root / "lb.jpg") in groups(served)  # agrees as trimmed: no frame needed
 
 
 def test_damaged_cache_is_rebuilt_with_its_evidence(

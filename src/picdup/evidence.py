@@ -8,6 +8,10 @@ decides it: :data:`~picdup.verify.VERIFY_VERSION`, the fingerprint algorithm key
 are made by it), the measuring settings (:class:`~picdup.verify.MeasureSettings`) and the
 record layout of :class:`~picdup.verify.PairEvidence`. Changing the bounds that only classify
 (``mean_diff``, ``peak_ratio``, …) reuses the evidence; changing anything that measures does not.
+
+The frame evidence of :func:`~picdup.verify.reframe` is part of the record too. Which pairs need
+it depends on the bounds, what it is does not; so it is measured the first time some bounds
+ask for it (:func:`~picdup.verify.measure_frames`), written back, and read from then on.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ from picdup.cache import FingerprintCache
 from picdup.cache.store import evidence_context_prefix
 from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE
 from picdup.model import Fingerprint
+from picdup.options import Bounds
 from picdup.verify import (
     MeasureSettings,
     PairEvidence,
     ThumbStack,
     expect_pairs,
+    frames_needed,
+    measure_frames,
     measure_pairs,
 )
 
@@ -92,10 +99,13 @@ class EvidenceBank:
     settings verification measures with, and optionally an open cache with the fingerprint
     algorithm key; the bank does not close the cache.
     Output: :meth:`get` returns the evidence of some candidates, equal bit for bit to what
-    :func:`measure_pairs` returns for them.
+    :func:`measure_pairs` returns for them, with the frame evidence some bounds need measured
+    when they are given.
     Errors: :class:`~picdup.errors.CacheError` when the cache cannot be read or written.
     Performance: all cached evidence of the scope is read at once (one query per 500 files);
-    a pair is measured only the first time it is asked for, and written back in batches.
+    a pair, or its frame evidence, is measured only the first time it is asked for, and
+    written back in batches. ``measured`` and ``framed`` count the pairs measured, ``cached``
+    those read.
     """
 
     def __init__(
@@ -118,21 +128,29 @@ class EvidenceBank:
         self._cache = cache
         self._context = evidence_context(settings, fingerprint_key) if cache is not None else ""
         self._digests = [fp.digest for fp in fps]
-        self._pending: list[tuple[tuple[str, str, int], bytes]] = []
+        self._dirty: set[int] = set()  # candidates whose record changed since the last flush
         self.measured = 0
+        self.framed = 0
         self.cached = 0
         if cache is not None and len(i):
             self._load(cache)
         expect_pairs(len(i) - self.cached)
 
+    def _swapped(self, k: int) -> bool:
+        """Whether candidate ``k`` is stored as ``(j, i)``.
+
+        Without a turn and a crop search every measurement of :func:`measure_pairs` is
+        symmetric bit for bit (tested), so the pair is stored once whichever file comes first.
+        """
+        if int(self._turns[k]) != 0 or self._settings.max_crop != 0:
+            return False
+        return self._digests[int(self._j[k])] < self._digests[int(self._i[k])]
+
     def _key(self, k: int) -> tuple[str, str, int]:
         a, b = self._digests[int(self._i[k])], self._digests[int(self._j[k])]
-        turn = int(self._turns[k])
-        # Without a turn and a crop search every measurement is symmetric bit for bit (tested),
-        # so the pair is stored once whichever file comes first.
-        if turn == 0 and self._settings.max_crop == 0 and b < a:
+        if self._swapped(k):
             a, b = b, a
-        return a, b, turn
+        return a, b, int(self._turns[k])
 
     def _load(self, cache: FingerprintCache) -> None:
         used = sorted({int(x) for x in self._i} | {int(x) for x in self._j})
@@ -152,34 +170,60 @@ class EvidenceBank:
             self._have[idx] = True
             self.cached = len(ks)
 
-    def get(self, ks: np.ndarray) -> PairEvidence:
-        """The evidence of candidates ``ks`` (indexes into the candidate arrays), in order."""
+    def get(self, ks: np.ndarray, bounds: Bounds | None = None) -> PairEvidence:
+        """The evidence of candidates ``ks`` (indexes into the candidate arrays), in order;
+        with ``bounds``, holding the frame evidence :func:`~picdup.verify.reframe` needs under
+        them (so it measures nothing)."""
         ks = np.asarray(ks, dtype=np.int64)
         todo = np.unique(ks[~self._have[ks]])
         if len(todo):
             ev = _measure(
                 self._stack, self._i[todo], self._j[todo], self._turns[todo], self._settings
             )
-            for f in dataclasses.fields(PairEvidence):
-                self._records[f.name][todo] = getattr(ev, f.name)
+            self._store(todo, ev)
             self._have[todo] = True
             self.measured += len(todo)
-            if self._cache is not None:
-                rows = self._records[todo]
-                size = self._dtype.itemsize
-                blob = rows.tobytes()
-                self._pending.extend(
-                    (self._key(int(k)), blob[n * size : (n + 1) * size]) for n, k in enumerate(todo)
-                )
-                if len(self._pending) >= _FLUSH_ROWS:
-                    self.flush()
+        out = self._evidence(ks)
+        if bounds is None:
+            return out
+        need = frames_needed(out, bounds)
+        if len(need) == 0:
+            return out
+        framed = np.unique(ks[need])
+        # Measured in the stored order, so a pair's frame evidence is the same whichever file
+        # came first in the scan that measured it (of two frames that tie, the first is taken).
+        swap = np.fromiter((self._swapped(int(k)) for k in framed), dtype=bool, count=len(framed))
+        first = np.where(swap, self._j[framed], self._i[framed])
+        second = np.where(swap, self._i[framed], self._j[framed])
+        ev = measure_frames(
+            self._stack, first, second, self._turns[framed], self._evidence(framed), bounds
+        )
+        self._store(framed, ev)
+        self.framed += len(framed)
+        return self._evidence(ks)
+
+    def _evidence(self, ks: np.ndarray) -> PairEvidence:
         rec = self._records[ks]
         return PairEvidence(
             **{f.name: rec[f.name].copy() for f in dataclasses.fields(PairEvidence)}
         )
 
+    def _store(self, ks: np.ndarray, ev: PairEvidence) -> None:
+        """Keep the evidence of candidates ``ks`` (unique), to be written at the next flush."""
+        for f in dataclasses.fields(PairEvidence):
+            self._records[f.name][ks] = getattr(ev, f.name)
+        if self._cache is not None:
+            self._dirty.update(ks.tolist())
+            if len(self._dirty) >= _FLUSH_ROWS:
+                self.flush()
+
     def flush(self) -> None:
         """Write the evidence measured since the last flush to the cache."""
-        if self._cache is not None and self._pending:
-            rows, self._pending = self._pending, []
-            self._cache.add_evidence(self._context, rows)
+        if self._cache is not None and self._dirty:
+            ks, self._dirty = sorted(self._dirty), set()
+            size = self._dtype.itemsize
+            blob = self._records[np.asarray(ks, dtype=np.int64)].tobytes()
+            self._cache.add_evidence(
+                self._context,
+                [(self._key(k), blob[n * size : (n + 1) * size]) for n, k in enumerate(ks)],
+            )

@@ -516,7 +516,7 @@ def _verify_candidates(
         loosest,
         record,
         turns[maybe],
-        evidence=bank.get(maybe),
+        evidence=bank.get(maybe, bounds),
     )
     with _PixelDigests([reps[k].ref for k in sorted(wanted)], options, cancel, engine) as found:
 
@@ -540,10 +540,8 @@ def _verify_rest(
     i, j, d, turns = candidates
     bounds, loosest = options.bounds, options.loosest
     if rank is None:
-        everything = np.arange(len(i))
-        return verify_pairs(
-            reps, stack, i, j, d, bounds, loosest, digest_of, turns, evidence=bank.get(everything)
-        )
+        ev = bank.get(np.arange(len(i)), bounds)
+        return verify_pairs(reps, stack, i, j, d, bounds, loosest, digest_of, turns, evidence=ev)
     index = {
         (int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True))
     }
@@ -565,7 +563,7 @@ def _verify_rest(
             loosest,
             digest_of,
             turns[ks],
-            evidence=bank.get(ks),
+            evidence=bank.get(ks, bounds),
         )
 
     return verified_stars(zip(i.tolist(), j.tolist(), strict=True), rank, verify)
@@ -1156,7 +1154,8 @@ def _verify(
     # evidence is not cached; it is measured once for both passes.
     turns = np.zeros(len(li), dtype=np.int64)
     settings = measure_settings(options.bounds, options.loosest)
-    evidence = EvidenceBank(sub, stack, li, lj, turns, settings).get(np.arange(len(li)))
+    bank = EvidenceBank(sub, stack, li, lj, turns, settings)
+    evidence = bank.get(np.arange(len(li)), options.bounds)
     verify_pairs(sub, stack, li, lj, d, options.bounds, options.loosest, record, evidence=evidence)
     digests = pixel_digests([sub[k].ref for k in sorted(wanted)], options, cancel)
     found = verify_pairs(

@@ -46,6 +46,8 @@ __all__ = [
     "PairEvidence",
     "ThumbStack",
     "expect_pairs",
+    "frames_needed",
+    "measure_frames",
     "measure_pairs",
     "measure_settings",
     "reframe",
@@ -54,9 +56,10 @@ __all__ = [
     "verify_pairs",
 ]
 
-# The version of the evidence :func:`measure_pairs` returns. Bump it with any change that can
-# alter a measured value (or a field's dtype): cached evidence of other versions is never used.
-VERIFY_VERSION = 2
+# The version of the evidence :func:`measure_pairs` and :func:`measure_frames` return. Bump it
+# with any change that can alter a measured value, or a field or its dtype: cached evidence of
+# other versions is never used, and is dropped when the cache is opened (3: frame evidence).
+VERIFY_VERSION = 3
 
 _BLOCK = 4
 _ODD_BLOCKS = 1
@@ -142,6 +145,14 @@ class PairEvidence:
     aspect_diff: np.ndarray
     colour_diff: np.ndarray
     colour_mismatch: np.ndarray  # one side greyscale, the other clearly in colour
+    # The frame evidence of :func:`reframe`, NaN until :func:`measure_frames` measures it (only
+    # the pairs and parts some bounds need): the profile error of the best frame both copies
+    # share (infinite when none applies), and the thumbnail statistics on that frame.
+    frame_err: np.ndarray
+    frame_mean_diff: np.ndarray
+    frame_block_diff: np.ndarray
+    frame_peak_ratio: np.ndarray
+    frame_text_spread: np.ndarray
 
     def take(self, idx: np.ndarray) -> PairEvidence:
         """The evidence of the pairs at ``idx``, in that order."""
@@ -452,10 +463,17 @@ def measure_pairs(
         aspect_diff=aspect_diff,
         colour_diff=colour_diff,
         colour_mismatch=mismatch,
+        frame_err=np.full(n, np.nan, dtype=np.float64),
+        # In the dtypes _near_stats gives them, so the reframed evidence is theirs bit for bit.
+        frame_mean_diff=np.full(n, np.nan, dtype=np.float32),
+        frame_block_diff=np.full(n, np.nan, dtype=np.float32),
+        frame_peak_ratio=np.full(n, np.nan, dtype=np.float32),
+        frame_text_spread=np.full(n, np.nan, dtype=np.float32),
     )
 
 
 _THUMB_FIELDS = ("mean_diff", "block_diff", "peak_ratio", "text_spread")
+_FRAME_STATS = tuple(f"frame_{name}" for name in _THUMB_FIELDS)
 
 
 def _thumbs_agree(ev: PairEvidence, bounds: Bounds) -> np.ndarray:
@@ -609,6 +627,69 @@ def _aspect_frames(gap: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.nda
     return frames
 
 
+def _reframe_todo(ev: PairEvidence, bounds: Bounds) -> np.ndarray:
+    """The pairs :func:`reframe` tries on other frames: thumbnails that disagree as trimmed
+    (greyscale/colour pairs are never ``near``)."""
+    out: np.ndarray = np.flatnonzero(~_thumbs_agree(ev, bounds) & ~ev.colour_mismatch)
+    return out
+
+
+def frames_needed(ev: PairEvidence, bounds: Bounds) -> np.ndarray:
+    """The pairs of ``ev`` whose frame evidence :func:`reframe` needs under ``bounds`` and that
+    is not measured yet: the profile error of pairs whose thumbnails disagree, and the
+    statistics of those whose best frame's profiles are close enough to agree."""
+    todo = _reframe_todo(ev, bounds)
+    err = ev.frame_err[todo]
+    unknown = np.isnan(err) | (
+        (err <= _PROFILE_FACTOR * bounds.mean_diff) & np.isnan(ev.frame_mean_diff[todo])
+    )
+    out: np.ndarray = todo[unknown]
+    return out
+
+
+def measure_frames(
+    stack: ThumbStack,
+    i: np.ndarray,
+    j: np.ndarray,
+    turns: np.ndarray,
+    ev: PairEvidence,
+    bounds: Bounds,
+) -> PairEvidence:
+    """``ev`` with the frame evidence of the pairs :func:`frames_needed` names measured.
+
+    What is measured depends only on the thumbnails and the turn, never on the bounds; the
+    bounds only say which pairs need it. So frame evidence measured under some bounds is the
+    evidence of any others, and is kept (cached) with the rest of the pair's evidence.
+
+    Per pair: the frames of :func:`_shared_frames` are ranked on row and column mean profiles
+    (cheap), and only the best, if its profiles are close enough to agree at all, is resampled
+    and measured: a pair costs at most one more measurement. Chunked like
+    :func:`measure_pairs`.
+    """
+    need = frames_needed(ev, bounds)
+    if len(need) == 0:
+        return ev
+    out = {name: np.array(getattr(ev, name), copy=True) for name in ("frame_err", *_FRAME_STATS)}
+    for lo in range(0, len(need), _PAIR_CHUNK):
+        part = need[lo : lo + _PAIR_CHUNK]
+        sides = _Sides.of(stack, i[part], j[part], turns[part])
+        regions, err = _best_frames(sides)
+        out["frame_err"][part] = err
+        # Row and column means of two agreeing thumbnails differ by less than their pixels do
+        # (twice the mean difference at most, plus the tolerance): a worse profile cannot agree.
+        sel = np.flatnonzero(err <= _PROFILE_FACTOR * bounds.mean_diff)
+        if len(sel) == 0:
+            continue
+        ks, ri, rj = part[sel], regions[sel, 0], regions[sel, 1]
+        a = _warp(sides.a[sel].astype(np.float32), _margins(ri[:, :2]), _margins(ri[:, 2:]))
+        b = _warp(sides.b[sel].astype(np.float32), _margins(rj[:, :2]), _margins(rj[:, 2:]))
+        palette = stack.palette[i[ks]] | stack.palette[j[ks]]
+        stats = _near_stats(a.astype(np.float32), b.astype(np.float32), palette)
+        for name, value in zip(_FRAME_STATS, stats, strict=True):
+            out[name][ks] = value
+    return dataclasses.replace(ev, **out)
+
+
 def reframe(
     stack: ThumbStack,
     i: np.ndarray,
@@ -628,40 +709,29 @@ def reframe(
     kept. A turned pair is reframed with side ``i`` turned (thumbnail, box and aspects);
     greyscale/colour pairs (never ``near``) are not reframed.
 
-    Cost: nothing for pairs that agree as they are or have no other frame; for the others the
-    frames are ranked on row and column mean profiles (cheap), and only the best, if its
-    profiles are close enough to agree at all, is resampled and measured: a pair costs at most
-    one more measurement. Chunked like :func:`measure_pairs`.
+    Cost: nothing for pairs that agree as they are, have no other frame, or whose frame
+    evidence ``ev`` already holds (cached); the rest is measured by :func:`measure_frames`.
     """
-    todo = np.flatnonzero(~_thumbs_agree(ev, bounds) & ~ev.colour_mismatch)
+    ev = measure_frames(stack, i, j, turns, ev, bounds)
+    todo = _reframe_todo(ev, bounds)
+    stats = [getattr(ev, name)[todo] for name in _FRAME_STATS]
+    # Statistics measured for looser bounds are there too: only a close enough profile counts.
+    agree = (
+        (ev.frame_err[todo] <= _PROFILE_FACTOR * bounds.mean_diff)
+        & (stats[0] <= bounds.mean_diff)
+        & (stats[1] <= bounds.block_diff)
+        & (stats[2] <= bounds.peak_ratio)
+        & (stats[3] <= bounds.text_spread)
+    )
+    ks = todo[agree]
     fields = {
         name: np.array(getattr(ev, name), copy=True)
         for name in (*_THUMB_FIELDS, "aspect_diff", "colour_diff")
     }
-    for lo in range(0, len(todo), _PAIR_CHUNK):
-        part = todo[lo : lo + _PAIR_CHUNK]
-        sides = _Sides.of(stack, i[part], j[part], turns[part])
-        regions, err = _best_frames(sides)
-        # Row and column means of two agreeing thumbnails differ by less than their pixels do
-        # (twice the mean difference at most, plus the tolerance): a worse profile cannot agree.
-        sel = np.flatnonzero(err <= _PROFILE_FACTOR * bounds.mean_diff)
-        if len(sel) == 0:
-            continue
-        ks, ri, rj = part[sel], regions[sel, 0], regions[sel, 1]
-        a = _warp(sides.a[sel].astype(np.float32), _margins(ri[:, :2]), _margins(ri[:, 2:]))
-        b = _warp(sides.b[sel].astype(np.float32), _margins(rj[:, :2]), _margins(rj[:, 2:]))
-        palette = stack.palette[i[ks]] | stack.palette[j[ks]]
-        stats = _near_stats(a.astype(np.float32), b.astype(np.float32), palette)
-        agree = (
-            (stats[0] <= bounds.mean_diff)
-            & (stats[1] <= bounds.block_diff)
-            & (stats[2] <= bounds.peak_ratio)
-            & (stats[3] <= bounds.text_spread)
-        )
-        for name, value in zip(_THUMB_FIELDS, stats, strict=True):
-            fields[name][ks[agree]] = value[agree]
-        fields["aspect_diff"][ks[agree]] = 0.0
-        fields["colour_diff"][ks[agree]] = 0.0
+    for name, value in zip(_THUMB_FIELDS, stats, strict=True):
+        fields[name][ks] = value[agree]
+    fields["aspect_diff"][ks] = 0.0
+    fields["colour_diff"][ks] = 0.0
     return dataclasses.replace(ev, **fields)
 
 
@@ -765,7 +835,9 @@ def verify_pairs(
     by the caller), or None when it cannot be computed. ``turns`` gives, per pair, the flip or
     quarter turn of ``i[k]`` that the candidate search matched (0: none). ``evidence``, when
     given, is what :func:`measure_pairs` returns for these pairs with
-    :func:`measure_settings` (measured earlier, or cached); else it is measured here.
+    :func:`measure_settings` (measured earlier, or cached); else it is measured here. Frame
+    evidence it holds (:func:`measure_frames`) is used as it is; what these bounds need
+    besides is measured here.
     """
     if len(i) == 0:
         return []
@@ -782,8 +854,7 @@ def verify_pairs(
             max_crop=how.max_crop,
             normalised=how.normalised,
         )
-    # Not part of the measured (cached) evidence: it depends on the bounds and only re-measures
-    # the few pairs whose thumbnails disagree as trimmed.
+    # Measures only the frame evidence ``evidence`` lacks (none when it came from a warm cache).
     ev = reframe(stack, i, j, turns, evidence, bounds)
     near, edited, similar = classify(ev, bounds, loosest)
     pixel_try = (ev.mean_diff <= _PIXEL_MEAN_DIFF) & (turns == 0)

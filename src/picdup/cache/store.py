@@ -79,7 +79,7 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         # Verification evidence of candidate pairs, keyed by the two files' content digests
         # (not paths: a renamed or copied file keeps its evidence), the turn, and a context:
         # the verification and fingerprint versions and the measuring settings. The context
-        # string lives once in evidence_contexts, so a row costs about 80 bytes.
+        # string lives once in evidence_contexts, so a row costs about 110 bytes.
         "CREATE TABLE evidence_contexts (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)",
         "CREATE TABLE evidence ("
         " digest_a BLOB NOT NULL, digest_b BLOB NOT NULL, ctx INTEGER NOT NULL,"
