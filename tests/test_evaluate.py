@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
+from PIL import Image
+
 from imagegen import photo
 from picdup.evaluate import Truth, evaluate_groups
 
@@ -95,6 +97,25 @@ def test_synth_leaves_out_a_source_that_is_a_reframed_exposure_of_another(
     alike = [s for s in truth["skipped"] if "looks the same" in s]
     # Only the reshot is left out; the four distinct pictures all stay.
     assert len(alike) == 1 and "p9-reshot.jpg" in alike[0] and "p0.jpg" in alike[0]
+
+
+def test_synth_leaves_out_a_source_that_is_a_turned_exposure_of_another(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A chart shot upright and shot again turned a quarter and darker is, to ``--rotations``,
+    a turned copy with a brightness edit: one of the two is left out."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(4):
+        photo(140 + k, 480, 360).save(src / f"p{k}.jpg", quality=92)
+    turned = photo(141, 480, 360).transpose(Image.Transpose.ROTATE_90)
+    turned.point(lambda v: int(v * 0.8)).save(src / "p9-turned.jpg", quality=92)
+    out = tmp_path / "set"
+    done = run_cli("synth", str(src), str(out), "--seed", "1", "--copies", "2", "--max-side", "480")
+    assert done.returncode == 0, done.stderr
+    truth = json.loads((out / "truth.json").read_text())
+    alike = [s for s in truth["skipped"] if "looks the same" in s]
+    assert len(alike) == 1 and "p9-turned.jpg" in alike[0] and "p1.jpg" in alike[0]
 
 
 def test_synth_and_evaluate_fail_cleanly(tmp_path: Path, run_cli: RunCli) -> None:
