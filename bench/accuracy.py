@@ -6,16 +6,17 @@ Usage::
     picdup synth ../shared/data/photos /tmp/set2 --seed 2 -j 2
     python bench/accuracy.py /tmp/set1 /tmp/set2 [--jobs 2] [--no-peers] [--json out.json]
 
-Each set is fingerprinted once; picdup's presets (near, edited, near + rotations; similar too
-with PICDUP_BENCH_SIMILAR=1) are matched on the same fingerprints. Peers run on the same files when
-installed: imagehash pHash with a Hamming threshold of 10, imagededup PHash and DHash at their
-default thresholds, difPy and czkawka's Python bindings. A peer that is not installed is listed as
-such. Peers report pairs, not groups, so every tool is scored on the pairs it reports (a group
-counts as all pairs of its members).
+Each set is fingerprinted once; picdup's presets (near, edited, near + rotations, edited +
+rotations; similar too with PICDUP_BENCH_SIMILAR=1) are matched on the same fingerprints. Peers
+run on the same files when installed: imagehash pHash with a Hamming threshold of 10, imagededup
+PHash and DHash at their default thresholds, difPy and czkawka's Python bindings. A peer that is
+not installed is listed as such. Peers report pairs, not groups, so every tool is scored on the
+pairs it reports (a group counts as all pairs of its members).
 
 The table shows pairwise precision, recall and F1, recall of the near-family transforms
 (exact, pixel, resizes, recompress, formats, letterbox), of the edited family (crop, brightness,
-watermark) and of flips/rotations, and hard-negative pairs wrongly grouped. It never fails on time.
+watermark), of flips/quarter turns and of tilted copies, and hard-negative pairs wrongly
+grouped. It never fails on time.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ NEAR = ("exact", "pixel", "resize50", "resize25", "resize1280", "recompress", "p
 NEAR += ("heic", "letterbox")
 EDITED = ("crop", "brightness", "watermark")
 TURNS = ("flip", "rotate90")
+TILTS = ("tilt",)
 
 PRESETS: list[tuple[str, dict[str, Any]]] = [
     ("picdup near", {"mode": "near"}),
     ("picdup edited", {"mode": "edited"}),
     ("picdup near --rotations", {"mode": "near", "rotations": True}),
+    ("picdup edited --rotations", {"mode": "edited", "rotations": True}),
 ]
 if os.environ.get("PICDUP_BENCH_SIMILAR"):
     PRESETS.append(("picdup similar", {"mode": "similar"}))
@@ -175,7 +178,7 @@ def run_peers(truth: Truth) -> dict[str, tuple[Evaluation, float] | str]:
 def table(rows: dict[str, tuple[Evaluation, float] | str]) -> str:
     head = (
         f"| {'tool':<26} | precision | recall | F1    | near-family | edited-family "
-        f"| flip/rot90 | hard neg. | seconds |"
+        f"| flip/rot90 | tilt  | hard neg. | seconds |"
     )
     lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
     for name, row in rows.items():
@@ -186,7 +189,7 @@ def table(rows: dict[str, tuple[Evaluation, float] | str]) -> str:
         lines.append(
             f"| {name:<26} | {ev.precision:9.4f} | {ev.recall:6.4f} | {ev.f1:.3f} "
             f"| {_family_recall(ev, NEAR):11.3f} | {_family_recall(ev, EDITED):13.3f} "
-            f"| {_family_recall(ev, TURNS):10.3f} "
+            f"| {_family_recall(ev, TURNS):10.3f} | {_family_recall(ev, TILTS):5.3f} "
             f"| {ev.hard_negatives_grouped:>3} of {ev.hard_negatives_total:<3} | {seconds:7.1f} |"
         )
     return "\n".join(lines)
