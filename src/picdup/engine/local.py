@@ -35,7 +35,14 @@ def _context() -> multiprocessing.context.BaseContext:
     # forkserver: workers start from a clean process, never from a fork of a process that runs a
     # progress-bar thread (forking with threads can deadlock).
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # The fork server imports the fingerprinting code once and every worker is forked from it
+    # with that done, instead of each worker importing picdup, numpy and Pillow itself (about
+    # 0.2 s of CPU per worker, which a scan of a few hundred photos feels).
+    ctx.set_forkserver_preload([__name__])
+    return ctx
 
 
 def _ignore_sigint() -> None:
