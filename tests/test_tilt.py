@@ -10,11 +10,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from imagegen import photo
 from picdup import find_duplicates
+from picdup.edited import _hash_of
 from picdup.fingerprint import fingerprint_file
 from picdup.fingerprint.hashes import _phash_of
 from picdup.model import FileRef, Fingerprint, MatchClass
 from picdup.options import Bounds
-from picdup.tilt import MIN_TILT, _phashes, _sample, middle_hashes, tilted_pairs
+from picdup.tilt import MIN_TILT, _sample, middle_hashes, tilted_pairs
 from picdup.verify import ThumbStack
 
 
@@ -44,7 +45,7 @@ def test_batch_phash_equals_the_fingerprint_phash() -> None:
     small = rng.uniform(0, 255, size=(20, 32, 32)).astype(np.float32)
     smooth = np.cumsum(small, axis=2) / 32  # gradients, like real pictures
     for batch in (small, smooth):
-        assert _phashes(batch).tolist() == [_phash_of(s) for s in batch]
+        assert _hash_of(batch).tolist() == [_phash_of(s) for s in batch]
 
 
 def test_middle_square_samples_the_middle_of_the_content() -> None:

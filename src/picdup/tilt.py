@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from picdup.edited import _hash_of
 from picdup.fingerprint.hashes import THUMB_SIZE
 from picdup.index import pairs_within
 from picdup.model import MatchClass
@@ -90,27 +91,6 @@ def _sample(thumbs: np.ndarray, log_aspect: np.ndarray, angles: np.ndarray, n: i
     return result
 
 
-def _dct(n: int) -> np.ndarray:
-    k = np.arange(n)[:, None]
-    i = np.arange(n)[None, :]
-    m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
-    m[0] /= np.sqrt(2.0)
-    return m
-
-
-_DCT32 = _dct(32)
-
-
-def _phashes(small: np.ndarray) -> np.ndarray:
-    """pHash (8×8 low frequencies of the 32×32 DCT above their median) of each (32, 32) image."""
-    coeffs = np.einsum("ij,pjk,lk->pil", _DCT32, small.astype(np.float64), _DCT32)
-    low = coeffs[:, :8, :8].reshape(len(small), 64)
-    bits = low > np.median(low, axis=1, keepdims=True)
-    packed = np.packbits(bits, axis=1)
-    out: np.ndarray = packed.view(">u8").ravel().astype(np.uint64)
-    return out
-
-
 def _middles(stack: ThumbStack, idx: np.ndarray, angle: float) -> np.ndarray:
     """(len(idx), 32, 32): the middle squares of ``idx`` turned by ``angle``, box-reduced."""
     fine = _sample(stack.thumbs[idx], stack.log_aspect[idx], np.full(len(idx), angle), 64)
@@ -131,9 +111,9 @@ def middle_hashes(stack: ThumbStack) -> tuple[np.ndarray, np.ndarray, np.ndarray
         part = everything[lo : lo + 256]
         middle = _middles(stack, part, 0.0)
         usable[part] &= middle.reshape(len(part), -1).std(axis=1) >= _MIN_STD
-        plain[part] = _phashes(middle)
+        plain[part] = _hash_of(middle)
         for a, angle in enumerate(ANGLES):
-            turned[part, a] = _phashes(_middles(stack, part, angle))
+            turned[part, a] = _hash_of(_middles(stack, part, angle))
     return usable, plain, turned
 
 
