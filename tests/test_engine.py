@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
 
 from imagegen import photo, save
 from picdup.engine import fingerprint_all
-from picdup.engine.local import chunk_size
+from picdup.engine.local import LocalEngine, chunk_size
 from picdup.errors import Cancelled
 from picdup.model import FileRef, Fingerprint
 from picdup.progress import CancelToken
@@ -92,3 +93,17 @@ def test_hot_path_signatures_equal_the_reference_functions() -> None:
         thumbnail(crop_g),
         colour_signature(crop_rgb),
     )
+
+
+def test_an_engine_closed_while_its_workers_start_leaves_none_behind(tmp_path: Path) -> None:
+    engine = LocalEngine(2)
+    engine.start()
+    engine.close()
+    assert multiprocessing.active_children() == []
+    # A closed engine starts afresh when asked again, and serves a whole scan.
+    refs = make_refs(tmp_path, 12)
+    with engine:
+        again = fingerprint_all(refs, jobs=2, max_pixels=10**8, engine=engine)
+        assert len(multiprocessing.active_children()) == 2
+    assert again == fingerprint_all(refs, jobs=1, max_pixels=10**8)
+    assert multiprocessing.active_children() == []

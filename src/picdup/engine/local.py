@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -81,14 +82,39 @@ def iter_fingerprints(
         for k, ref in enumerate(refs):
             yield k, fingerprint_file(ref, max_pixels=max_pixels, decode=decode)
         return
-    size = chunk_size(n, jobs)
-    chunks = (
-        list(zip(range(lo, min(lo + size, n)), refs[lo : lo + size], strict=True))
-        for lo in range(0, n, size)
-    )
     own = engine is None
     runner = engine if engine is not None else LocalEngine(jobs)
-    pool = runner.pool()
+    try:
+        # Starting the workers takes about a quarter of a second (the fork server imports
+        # picdup, numpy and Pillow): this process fingerprints the first files meanwhile,
+        # leaving at least one file per worker.
+        ready = runner.start()
+        first = 0
+        while not ready.done() and first < n - jobs:
+            yield first, fingerprint_file(refs[first], max_pixels=max_pixels, decode=decode)
+            first += 1
+        pool = runner.pool()
+        yield from _on_workers(refs, first, jobs, max_pixels, decode, pool)
+    finally:
+        if own:
+            runner.close()
+
+
+def _on_workers(
+    refs: Sequence[FileRef],
+    first: int,
+    jobs: int,
+    max_pixels: int,
+    decode: bool,
+    pool: ProcessPoolExecutor,
+) -> Generator[tuple[int, Fingerprint], None, None]:
+    """``refs[first:]`` on the pool's workers, in chunks, a bounded number in flight."""
+    n = len(refs)
+    size = chunk_size(n - first, jobs)
+    chunks = (
+        list(zip(range(lo, min(lo + size, n)), refs[lo : lo + size], strict=True))
+        for lo in range(first, n, size)
+    )
     pending: set[Future[list[tuple[int, Fingerprint]]]] = set()
     try:
         for chunk in chunks:
@@ -105,8 +131,6 @@ def iter_fingerprints(
     finally:
         for fut in pending:
             fut.cancel()
-        if own:
-            runner.close()
 
 
 def fingerprint_all(
@@ -213,15 +237,49 @@ class LocalEngine:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: Future[None] | None = None
+        self._lock = threading.Lock()
 
-    def pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
+    def start(self) -> Future[None]:
+        """Start every worker in the background; the future is done when all are up.
+
+        :meth:`pool` waits for that; meanwhile the caller can do work of its own.
+        """
+        with self._lock:
+            if self._starting is None:
+                self._starting = Future()
+                threading.Thread(
+                    target=self._spawn, args=(self._starting,), name="picdup-workers", daemon=True
+                ).start()
+            return self._starting
+
+    def _spawn(self, done: Future[None]) -> None:
+        try:
+            pool = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=_context(), initializer=_ignore_sigint
             )
+            # The executor forks a worker per task submitted while none is idle: one no-op
+            # task per worker brings them all up now rather than at the first real chunks.
+            for fut in [pool.submit(_ready) for _ in range(self.jobs)]:
+                fut.result()
+            self._pool = pool
+            done.set_result(None)
+        except BaseException as exc:  # reported to whoever waits on the workers
+            done.set_exception(exc)
+
+    def pool(self) -> ProcessPoolExecutor:
+        """The running pool, once every worker is up (raises what starting them raised)."""
+        self.start().result()
+        if self._pool is None:  # pragma: no cover - result() raised or the pool was set
+            raise RuntimeError("the worker pool did not start")
         return self._pool
 
     def close(self) -> None:
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            # Let a start still under way finish, so its workers are shut down too; a start
+            # that failed was reported to whoever asked for the pool.
+            wait([starting])
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -231,3 +289,7 @@ class LocalEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _ready() -> None:
+    """A no-op task: running it means the worker is up."""
