@@ -33,6 +33,7 @@ from picdup.verify import (
     measure_pairs,
     measure_settings,
     reframe,
+    tolerant_diff_levels,
     tolerant_diff_numpy,
     tolerant_diff_reference,
 )
@@ -527,6 +528,22 @@ def test_fast_numpy_tolerant_diff_equals_the_reference(
     b = np.concatenate([real_b, noise[::-1] * 0.5 + 3.25, extremes[::-1]]).astype(dtypes[1])
     fast, ref = tolerant_diff_numpy(a, b), tolerant_diff_reference(a, b)
     assert fast.dtype == ref.dtype and fast.tobytes() == ref.tobytes()
+
+
+def test_integer_tolerant_diff_equals_the_reference(fps: list[Fingerprint]) -> None:
+    rng = np.random.default_rng(11)
+    stack = ThumbStack.of(fps)
+    i, j = all_pairs(len(fps))
+    noise = rng.integers(0, 256, (9, 128, 128))
+    extremes = np.zeros((3, 128, 128))
+    extremes[0, ::2] = 255
+    extremes[1, :, 1::3] = 255
+    extremes[2] = 255
+    a = np.concatenate([stack.thumbs[i], noise, extremes]).astype(np.uint8)
+    b = np.concatenate([stack.thumbs[j], noise[::-1], extremes[::-1]]).astype(np.uint8)
+    fast = tolerant_diff_levels(a, b)
+    ref = tolerant_diff_reference(a.astype(np.float32), b.astype(np.float32))
+    assert fast.dtype == ref.dtype == np.float32 and fast.tobytes() == ref.tobytes()
 
 
 def test_changed_bounds_with_a_warm_cache_equal_a_scan_without_it(tmp_path: Path) -> None:
