@@ -459,24 +459,64 @@ def candidate_matches(
     if options.rotations and loosest.rank >= MatchClass.EDITED.rank:
         if cancel is not None:
             cancel.check()
-        matches += tilted_matches(stack, hashes, matches, options)
+        matches += tilted_matches(stack, hashes, matches, options, rank)
     return matches
 
 
 def tilted_matches(
-    stack: ThumbStack, hashes: np.ndarray, found: list[Match], options: ScanOptions
+    stack: ThumbStack,
+    hashes: np.ndarray,
+    found: list[Match],
+    options: ScanOptions,
+    rank: Callable[[int], Hashable] | None = None,
 ) -> list[Match]:
     """``edited`` matches of copies turned by an angle that is no quarter turn
-    (:mod:`picdup.tilt`), among the pairs that ``found`` does not hold already."""
+    (:mod:`picdup.tilt`).
+
+    Only one picture of each set that ``found`` links already is searched, the one ``rank``
+    prefers (the keeper star grouping makes of it): a tilted copy must match the keeper to
+    join its group, and comparing it with every other copy of the same picture would cost as
+    many verifications for nothing.
+    """
+    labels = _components(len(hashes), found)
+    heads: dict[int, int] = {}
+    for k, label in enumerate(labels.tolist()):
+        head = heads.get(label)
+        if head is None or (rank is not None and rank(k) < rank(head)):  # type: ignore[operator]
+            heads[label] = k
+    searched = np.zeros(len(hashes), dtype=bool)
+    searched[list(heads.values())] = True
     known = {(min(m.a, m.b), max(m.a, m.b)) for m in found}
     out = []
     for a, b, _angle, norm_mean in tilted_pairs(
-        stack, known, options.bounds, options.loosest, threads=options.jobs
+        stack,
+        known,
+        options.bounds,
+        options.loosest,
+        threads=options.jobs,
+        searched=searched,
     ):
         distance = int(np.bitwise_count(hashes[a] ^ hashes[b]))
         score = round(1.0 - norm_mean / 255.0, 4)
         out.append(Match(a, b, MatchClass.EDITED, distance, score))
     return out
+
+
+def _components(n: int, matches: list[Match]) -> np.ndarray:
+    """A label per picture, equal for pictures linked by a chain of ``matches``."""
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in matches:
+        ra, rb = root(m.a), root(m.b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([root(x) for x in range(n)], dtype=np.int64)
 
 
 def _verify_candidates(

@@ -118,11 +118,14 @@ def middle_hashes(stack: ThumbStack) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _candidates(
-    stack: ThumbStack, known: set[tuple[int, int]], threads: int
+    stack: ThumbStack, known: set[tuple[int, int]], threads: int, searched: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(i, j, angle)``: pairs whose middles match with ``i`` turned by ``angle``, one per
-    unordered pair (the closest hash), leaving out pairs in ``known``."""
+    unordered pair (the closest hash), among the ``searched`` pictures (default: all), leaving
+    out pairs in ``known``."""
     usable, plain, turned = middle_hashes(stack)
+    if searched is not None:
+        usable &= searched
     ids = np.flatnonzero(usable)
     m = len(ids)
     empty = np.empty(0, dtype=np.int64)
@@ -199,14 +202,16 @@ def tilted_pairs(
     loosest: MatchClass,
     *,
     threads: int = 1,
+    searched: np.ndarray | None = None,
 ) -> list[tuple[int, int, float, float]]:
     """``(i, j, angle, norm_mean)`` for each pair where ``i`` turned by ``angle`` degrees
     (counter-clockwise, at least :data:`MIN_TILT`) is an ``edited`` copy of ``j``.
 
-    ``known`` holds the (low, high) index pairs the ordinary search already found: they are
-    not searched again. The shapes must agree as for any pair (``bounds.aspect``).
+    ``known`` holds the (low, high) index pairs the ordinary search already matched: they are
+    not searched again; ``searched`` (a boolean mask, default all) limits the search to some
+    pictures. The shapes must agree as for any pair (``bounds.aspect``).
     """
-    i, j, coarse = _candidates(stack, known, threads)
+    i, j, coarse = _candidates(stack, known, threads, searched)
     if len(i) == 0:
         return []
     shape_ok = np.abs(stack.log_aspect[i] - stack.log_aspect[j]) <= bounds.aspect
