@@ -19,7 +19,7 @@ thumbnail is squashed to a square; the content's aspect undoes that), and never 
 
 Only ``--rotations`` in ``edited`` or ``similar`` mode asks for it; a tilted pair is ``edited``.
 Cost (measured on 1,760 synth pictures): about 3 ms per picture for the 11 middle hashes
-(numpy bilinear sampling), one index search per angle, and about 2.5 ms per candidate pair for
+(numpy bilinear sampling), one index search per angle, and about 15 ms per candidate pair for
 the angle and the evidence; the caller searches one picture of each set of copies it already
 linked, which keeps the candidates to a few hundred there.
 """
