@@ -97,11 +97,41 @@ def work_bare(folder: str, jobs: int, cache: str) -> int:
         return len(list(pool.map(_bare_one, files, chunksize=chunk_size(len(files), jobs))))
 
 
+# Seconds per phase of the last picdup run in this worker process (walk, cache, fingerprint,
+# match), so the table can say where picdup's own time went.
+PHASES: dict[str, float] = {}
+
+
+class _PhaseClock:
+    """A progress sink that only times the pipeline's phases."""
+
+    def __init__(self) -> None:
+        self._name: str | None = None
+        self._since = time.perf_counter()
+
+    def phase(self, name: str, total: int | None) -> None:
+        self._close()
+        self._name, self._since = name, time.perf_counter()
+
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+    def done(self) -> None:
+        self._close()
+        self._name = None
+
+    def _close(self) -> None:
+        if self._name is not None:
+            spent = time.perf_counter() - self._since
+            PHASES[self._name] = PHASES.get(self._name, 0.0) + spent
+
+
 def work_picdup(folder: str, jobs: int, cache: str) -> int:
     from picdup.options import ScanOptions
     from picdup.pipeline import run_scan
 
-    report = run_scan([folder], ScanOptions(jobs=jobs, cache_path=cache), command=[])
+    options = ScanOptions(jobs=jobs, cache_path=cache)
+    report = run_scan([folder], options, progress=_PhaseClock(), command=[])
     return report.stats.images
 
 
@@ -174,7 +204,7 @@ def run_worker(name: str, folder: str, jobs: int, cache: str) -> None:
     started = time.perf_counter()
     images = WORKERS[name](folder, jobs, cache)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "images": images}))
+    print(json.dumps({"seconds": seconds, "images": images, "phases": PHASES}))
 
 
 # --- the driver --------------------------------------------------------------------------
@@ -262,6 +292,7 @@ def bench_set(label: str, folder: Path, n: int, args: argparse.Namespace, scratc
     skipped = {t: why for t in tools if (why := available(t))}
     times: dict[str, list[float]] = {t: [] for t in tools if t not in skipped}
     errors: dict[str, str] = {}
+    phases: dict[str, dict[str, list[float]]] = {}
     for rnd in range(args.rounds):
         cache = str(scratch / f"picdup-{label}-{rnd}.sqlite3")
         for tool in times:
@@ -272,6 +303,8 @@ def bench_set(label: str, folder: Path, n: int, args: argparse.Namespace, scratc
                 errors[tool] = str(res.get("message"))
                 continue
             times[tool].append(res["seconds"])
+            for phase, spent in dict(res.get("phases") or {}).items():
+                phases.setdefault(tool, {}).setdefault(phase, []).append(spent)
             print(
                 f"  [{label}] round {rnd + 1}: {tool:12s} {res['seconds']:8.2f} s "
                 f"({res['images']:.0f} images)",
@@ -293,6 +326,10 @@ def bench_set(label: str, folder: Path, n: int, args: argparse.Namespace, scratc
         ratio = f"{s / cold:.2f}" if cold else ""
         print(f"| {tool} | {s:.2f} | {n / s:.1f} | {ratio} |")
     print()
+    for tool, split in phases.items():
+        parts = ", ".join(f"{p} {statistics.median(v):.2f} s" for p, v in split.items())
+        print(f"- {tool} by phase (median): {parts}")
+    print()
     verdicts = {}
     if cold:
         for tool, target in TARGETS.items():
@@ -306,7 +343,14 @@ def bench_set(label: str, folder: Path, n: int, args: argparse.Namespace, scratc
             verdicts["warm"] = speedup
             ok = "ok" if speedup >= WARM_TARGET else "below"
             print(f"- warm rescan: {speedup:.1f}× faster than cold (target ≥ {WARM_TARGET}×) {ok}")
-    return {"label": label, "files": n, "median_seconds": med, "ratios": verdicts, "runs": times}
+    return {
+        "label": label,
+        "files": n,
+        "median_seconds": med,
+        "ratios": verdicts,
+        "runs": times,
+        "phases": phases,
+    }
 
 
 def main() -> None:
