@@ -357,3 +357,13 @@ def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
     converted = _classes(fps[:3], use_cache=False)
     assert converted[("burst1", "burst1")] is MatchClass.PIXEL
     assert "burst1.png" in decoded
+
+
+def test_a_stack_of_some_rows_holds_only_those_thumbnails(tmp_path: Path) -> None:
+    fps = [_save(photo(300 + k), tmp_path / f"p{k}.jpg") for k in range(4)]
+    whole, some = ThumbStack.of(fps), ThumbStack.of(fps, rows=np.array([1, 3]))
+    assert np.array_equal(some.thumbs[[1, 3]], whole.thumbs[[1, 3]])
+    assert not some.thumbs[[0, 2]].any() and whole.thumbs[[0, 2]].any()
+    # Everything else about the pictures is kept for all of them.
+    for name in ("colours", "log_aspect", "palette", "boxes", "frame_log_aspect"):
+        assert np.array_equal(getattr(some, name), getattr(whole, name), equal_nan=True), name

@@ -429,8 +429,12 @@ def candidate_matches(
         )
     if cancel is not None:
         cancel.check()
-    stack = ThumbStack.of(reps)
-    if options.mode in ("edited", "similar") and options.bounds.edited_crop > 0:
+    crop_search = options.mode in ("edited", "similar") and options.bounds.edited_crop > 0
+    tilt_search = options.rotations and options.loosest.rank >= MatchClass.EDITED.rank
+    # Only the crop and tilt searches read every thumbnail; otherwise only the candidates'.
+    rows = None if crop_search or tilt_search else np.union1d(i, j)
+    stack = ThumbStack.of(reps, rows=rows)
+    if crop_search:
         i, j, d, turns = with_cropped_candidates(
             stack.thumbs, hashes, options.bounds.edited_crop_radius, (i, j, d, turns), options.jobs
         )
@@ -456,7 +460,7 @@ def candidate_matches(
     finally:
         if cache is not None:
             cache.close()
-    if options.rotations and loosest.rank >= MatchClass.EDITED.rank:
+    if tilt_search:
         if cancel is not None:
             cancel.check()
         matches += tilted_matches(stack, hashes, matches, options, rank)

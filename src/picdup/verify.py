@@ -102,16 +102,23 @@ class ThumbStack:
     frame_log_aspect: np.ndarray
 
     @classmethod
-    def of(cls, fps: list[Fingerprint]) -> ThumbStack:
+    def of(cls, fps: list[Fingerprint], rows: np.ndarray | None = None) -> ThumbStack:
+        """The stack of ``fps``; with ``rows``, only those thumbnails are filled in.
+
+        The others stay zero and cost no memory (a large zeroed array is mapped lazily, page by
+        page), which is what keeps a scan of many pictures, few of them with a candidate, from
+        holding every thumbnail twice (16 KiB each).
+        """
         n = len(fps)
         thumbs = np.zeros((n, THUMB_SIZE, THUMB_SIZE), dtype=np.uint8)
+        wanted = None if rows is None else set(np.asarray(rows).tolist())
         colours = np.zeros((n, COLOUR_SIZE, COLOUR_SIZE, 3), dtype=np.uint8)
         log_aspect = np.zeros(n, dtype=np.float64)
         boxes = np.full((n, 4), np.nan, dtype=np.float64)
         frame_log_aspect = np.zeros(n, dtype=np.float64)
         palette = np.array([fp.info is not None and fp.info.mode in _PALETTE for fp in fps], bool)
         for k, fp in enumerate(fps):
-            if len(fp.thumb) == THUMB_SIZE * THUMB_SIZE:
+            if len(fp.thumb) == THUMB_SIZE * THUMB_SIZE and (wanted is None or k in wanted):
                 thumbs[k] = np.frombuffer(fp.thumb, dtype=np.uint8).reshape(THUMB_SIZE, THUMB_SIZE)
             if len(fp.colour) == COLOUR_SIZE * COLOUR_SIZE * 3:
                 colours[k] = np.frombuffer(fp.colour, dtype=np.uint8).reshape(
