@@ -236,3 +236,56 @@ def test_unusable_default_cache_only_warns(
     # An explicit --cache that cannot be used is an error, before anything is read.
     with pytest.raises(CacheError):
         run_scan([root], ScanOptions(jobs=1, cache_path=str(blocker / "c.sqlite3")), command=[])
+
+
+def test_lookup_without_thumbnails_and_reading_them_back(tmp_path: Path) -> None:
+    fps = [one_fingerprint(tmp_path, seed) for seed in (1, 2, 3)]
+    db = str(tmp_path / "c.sqlite3")
+    with FingerprintCache(db) as cache:
+        for fp in fps:
+            cache.add(fp, KEY)
+    with FingerprintCache(db) as cache:
+        hits, misses = cache.lookup([fp.ref for fp in fps], [KEY], thumbs=False)
+        assert misses == [] and all(not h.thumb for h in hits)
+        assert [
+            dataclasses.replace(h, thumb=fp.thumb) for h, fp in zip(hits, fps, strict=True)
+        ] == fps
+        stored = cache.thumbs([fp.ref for fp in fps], [KEY])
+    assert stored == {fp.ref.path: fp.thumb for fp in fps}
+
+
+def test_thumbnails_missing_from_the_cache_are_read_again_or_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from picdup.pipeline import load_thumbs
+
+    fps = [one_fingerprint(tmp_path, seed) for seed in (1, 2, 3)]
+    bare = [dataclasses.replace(fp, thumb=b"") for fp in fps]
+    # The third file was rewritten since it was fingerprinted: its thumbnail is not its own.
+    save(photo(99, 200, 150), Path(fps[2].ref.path))
+    options = ScanOptions(jobs=1, cache_path=str(tmp_path / "empty.sqlite3"))
+    with caplog.at_level(logging.WARNING, logger="picdup"):
+        got = load_thumbs(bare, [0, 2], options)
+    assert got == {0: fps[0].thumb}
+    assert "p3.jpg: its thumbnail is no longer available" in caplog.text
+    assert load_thumbs(fps, [0, 1, 2], options) == {}  # they have theirs
+
+
+def test_a_scan_with_the_cache_groups_as_one_without(tmp_path: Path) -> None:
+    root = tmp_path / "pics"
+    root.mkdir()
+    for seed in range(3):
+        im = photo(seed, 320, 240)
+        save(im, root / f"a{seed}.jpg")
+        save(im.resize((160, 120)), root / f"b{seed}.jpg")
+    save(photo(50, 320, 240), root / "alone.jpg")
+
+    def groups(**options: object) -> list[list[str]]:
+        report = run_scan([root], ScanOptions(jobs=1, **options), command=[])  # type: ignore[arg-type]
+        return [sorted(Path(m.path).name for m in g.members) for g in report.groups]
+
+    db = str(tmp_path / "c.sqlite3")
+    expected = [[f"a{k}.jpg", f"b{k}.jpg"] for k in range(3)]
+    assert groups(use_cache=False) == expected
+    assert groups(cache_path=db) == expected  # cold: thumbnails dropped once cached
+    assert groups(cache_path=db) == expected  # warm: read back only for the candidates

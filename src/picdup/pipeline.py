@@ -28,7 +28,7 @@ from picdup.engine import LocalEngine, fingerprint_all, pixel_digest_all
 from picdup.engine.local import submit_pixel_digests
 from picdup.errors import CacheError, ConfigError
 from picdup.evidence import EvidenceBank
-from picdup.fingerprint import SKIPPED
+from picdup.fingerprint import SKIPPED, fingerprint_file
 from picdup.group import star_clusters, verified_stars
 from picdup.index import pairs_within
 from picdup.index.archive import (
@@ -153,7 +153,13 @@ def run_scan(
         exact_only = options.mode == "exact"
         refs = group_by_size(walked.files) if exact_only else walked.files
         fps = fingerprint_files(
-            refs, options, decode=not exact_only, progress=sink, cancel=cancel, engine=engine
+            refs,
+            options,
+            decode=not exact_only,
+            progress=sink,
+            cancel=cancel,
+            engine=engine,
+            thumbs=False,
         )
         good, errors, skipped = split_results(fps)
         errors = [*walked.errors, *errors]
@@ -222,12 +228,16 @@ def fingerprint_files(
     progress: Progress,
     cancel: CancelToken | None,
     engine: LocalEngine | None = None,
+    thumbs: bool = True,
 ) -> list[Fingerprint]:
     """Fingerprints of ``refs``: from the cache where the file and the algorithm are unchanged,
     computed by the workers for the rest and streamed into the cache as they arrive.
 
     A rescan of an unchanged tree therefore only stats files; an interrupted scan keeps every
-    batch already written, and the next run computes only what is left.
+    batch already written, and the next run computes only what is left. With ``thumbs=False``
+    and a cache, the fingerprints come without their verification thumbnails (16 KiB each,
+    most of a fingerprint's size), which :func:`load_thumbs` reads back for the few pictures
+    that turn out to need one.
     """
     cache = open_cache(options, warn=True)
     if cache is None:
@@ -247,7 +257,7 @@ def fingerprint_files(
     keys = [key] if decode else [key, algorithm_key(max_pixels=options.max_pixels, decode=True)]
     with cache:
         progress.phase("cache", None)
-        hits, misses = cache.lookup(refs, keys)
+        hits, misses = cache.lookup(refs, keys, thumbs=thumbs)
         if cancel is not None:
             cancel.check()
         computed = fingerprint_all(
@@ -261,8 +271,43 @@ def fingerprint_files(
             engine=engine,
             backend=options.engine,
             scheduler=options.scheduler,
+            keep=None if thumbs else _without_thumb,
         )
     return hits + computed
+
+
+def _without_thumb(fp: Fingerprint) -> Fingerprint:
+    return dataclasses.replace(fp, thumb=b"") if fp.thumb else fp
+
+
+def load_thumbs(
+    fps: Sequence[Fingerprint], rows: Iterable[int], options: ScanOptions
+) -> dict[int, bytes]:
+    """The thumbnails of ``fps[k]`` for ``k`` in ``rows`` that came without one (see
+    :func:`fingerprint_files`): from the cache, else from the file again if it still has the
+    fingerprinted content. A picture whose thumbnail cannot be had is left out: it is then
+    compared with nothing, never with an empty thumbnail."""
+    missing = [k for k in rows if fps[k].info is not None and not fps[k].thumb]
+    if not missing:
+        return {}
+    found: dict[str, bytes] = {}
+    cache = open_cache(options, warn=False)
+    if cache is not None:
+        with cache:
+            key = algorithm_key(max_pixels=options.max_pixels, decode=True)
+            found = cache.thumbs([fps[k].ref for k in missing], [key])
+    out: dict[int, bytes] = {}
+    for k in missing:
+        thumb = found.get(fps[k].ref.path)
+        if thumb is None:
+            again = fingerprint_file(fps[k].ref, max_pixels=options.max_pixels)
+            if again.ok and again.digest == fps[k].digest:
+                thumb = again.thumb
+        if thumb:
+            out[k] = thumb
+        else:
+            log.warning("%s: its thumbnail is no longer available; not compared", fps[k].ref.path)
+    return out
 
 
 def pair_assets(
@@ -433,7 +478,14 @@ def candidate_matches(
     tilt_search = options.rotations and options.loosest.rank >= MatchClass.EDITED.rank
     # Only the crop and tilt searches read every thumbnail; otherwise only the candidates'.
     rows = None if crop_search or tilt_search else np.union1d(i, j)
-    stack = ThumbStack.of(reps, rows=rows)
+    loaded = load_thumbs(reps, range(len(reps)) if rows is None else rows.tolist(), options)
+    stack = ThumbStack.of(reps, rows=rows, thumbs=loaded)
+    if rows is not None or loaded:
+        # A picture without a thumbnail (none stored, none could be read again) has no
+        # evidence: its candidate pairs are dropped rather than measured on a blank.
+        has = np.array([bool(fp.thumb) or k in loaded for k, fp in enumerate(reps)])
+        keep = has[i] & has[j]
+        i, j, d, turns = i[keep], j[keep], d[keep], turns[keep]
     if crop_search:
         i, j, d, turns = with_cropped_candidates(
             stack.thumbs, hashes, options.bounds.edited_crop_radius, (i, j, d, turns), options.jobs

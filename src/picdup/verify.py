@@ -29,6 +29,7 @@ thumbnail and colour signature of one side are turned the same way before any co
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -102,24 +103,36 @@ class ThumbStack:
     frame_log_aspect: np.ndarray
 
     @classmethod
-    def of(cls, fps: list[Fingerprint], rows: np.ndarray | None = None) -> ThumbStack:
-        """The stack of ``fps``; with ``rows``, only those thumbnails are filled in.
+    def of(
+        cls,
+        fps: list[Fingerprint],
+        rows: np.ndarray | None = None,
+        thumbs: dict[int, bytes] | None = None,
+    ) -> ThumbStack:
+        """The stack of ``fps``; with ``rows``, only those thumbnails are filled in; ``thumbs``
+        gives the thumbnail of fingerprints that came without one (by index).
 
         The others stay zero and cost no memory (a large zeroed array is mapped lazily, page by
         page), which is what keeps a scan of many pictures, few of them with a candidate, from
         holding every thumbnail twice (16 KiB each).
         """
         n = len(fps)
-        thumbs = np.zeros((n, THUMB_SIZE, THUMB_SIZE), dtype=np.uint8)
+        extra = thumbs or {}
         wanted = None if rows is None else set(np.asarray(rows).tolist())
+        stacked = (
+            np.zeros((n, THUMB_SIZE, THUMB_SIZE), dtype=np.uint8)
+            if wanted is None
+            else _sparse_rows(n, THUMB_SIZE * THUMB_SIZE).reshape(n, THUMB_SIZE, THUMB_SIZE)
+        )
         colours = np.zeros((n, COLOUR_SIZE, COLOUR_SIZE, 3), dtype=np.uint8)
         log_aspect = np.zeros(n, dtype=np.float64)
         boxes = np.full((n, 4), np.nan, dtype=np.float64)
         frame_log_aspect = np.zeros(n, dtype=np.float64)
         palette = np.array([fp.info is not None and fp.info.mode in _PALETTE for fp in fps], bool)
         for k, fp in enumerate(fps):
-            if len(fp.thumb) == THUMB_SIZE * THUMB_SIZE and (wanted is None or k in wanted):
-                thumbs[k] = np.frombuffer(fp.thumb, dtype=np.uint8).reshape(THUMB_SIZE, THUMB_SIZE)
+            thumb = fp.thumb or extra.get(k, b"")
+            if len(thumb) == THUMB_SIZE * THUMB_SIZE and (wanted is None or k in wanted):
+                stacked[k] = np.frombuffer(thumb, dtype=np.uint8).reshape(THUMB_SIZE, THUMB_SIZE)
             if len(fp.colour) == COLOUR_SIZE * COLOUR_SIZE * 3:
                 colours[k] = np.frombuffer(fp.colour, dtype=np.uint8).reshape(
                     COLOUR_SIZE, COLOUR_SIZE, 3
@@ -133,7 +146,23 @@ class ThumbStack:
                     right = left + fp.content_width / info.width
                     boxes[k] = (top, min(bottom, 1.0), left, min(right, 1.0))
                     frame_log_aspect[k] = np.log(info.width / info.height)
-        return cls(thumbs, colours, log_aspect, palette, boxes, frame_log_aspect)
+        return cls(stacked, colours, log_aspect, palette, boxes, frame_log_aspect)
+
+
+def _sparse_rows(n: int, width: int) -> np.ndarray:
+    """A zeroed (n, width) uint8 array whose memory is taken only by the rows written to.
+
+    numpy asks for transparent huge pages on large arrays, and then one 16 KiB row written
+    brings in 2 MiB: a few thousand rows spread over a million made the whole array resident.
+    An anonymous mapping without huge pages is zero-filled and allocated 4 KiB at a time.
+    """
+    if n * width == 0:
+        return np.zeros((n, width), dtype=np.uint8)
+    area = mmap.mmap(-1, n * width)
+    no_huge = getattr(mmap, "MADV_NOHUGEPAGE", None)
+    if no_huge is not None:
+        area.madvise(no_huge)
+    return np.frombuffer(area, dtype=np.uint8).reshape(n, width)
 
 
 @dataclass(frozen=True, slots=True)

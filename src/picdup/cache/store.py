@@ -175,14 +175,16 @@ def encode_fingerprint(fp: Fingerprint) -> bytes:
     return struct.pack("<I", len(header)) + header + b"".join(raw)
 
 
-def decode_fingerprint(blob: bytes, ref: FileRef) -> Fingerprint:
-    """The inverse of :func:`encode_fingerprint`, for the file ``ref``."""
+def decode_fingerprint(blob: bytes, ref: FileRef, *, thumb: bool = True) -> Fingerprint:
+    """The inverse of :func:`encode_fingerprint`, for the file ``ref``; with ``thumb=False``
+    the verification thumbnail is left out (empty), and :meth:`FingerprintCache.thumbs` reads
+    it when it is needed."""
     (n,) = struct.unpack_from("<I", blob)
     head = json.loads(blob[4 : 4 + n])
     kwargs: dict[str, Any] = {k: _unplain(v) for k, v in head["s"].items()}
     pos = 4 + n
     for name, length in head["b"].items():
-        kwargs[name] = blob[pos : pos + length]
+        kwargs[name] = blob[pos : pos + length] if thumb or name != "thumb" else b""
         pos += length
     return Fingerprint(ref=ref, **kwargs)
 
@@ -341,12 +343,13 @@ class FingerprintCache:
             self._db = None  # type: ignore[assignment]
 
     def lookup(
-        self, refs: Sequence[FileRef], keys: Sequence[str]
+        self, refs: Sequence[FileRef], keys: Sequence[str], *, thumbs: bool = True
     ) -> tuple[list[Fingerprint], list[FileRef]]:
         """Split ``refs`` into cached fingerprints (hits) and refs still to compute (misses).
 
         A hit needs equal path, size and mtime_ns and an algorithm key in ``keys`` (earlier
-        keys preferred). Hits are built with the ref given here.
+        keys preferred). Hits are built with the ref given here; with ``thumbs=False`` without
+        their thumbnails (16 KiB each), which :meth:`thumbs` reads for the few that need one.
         """
         if not keys:
             raise ValueError("lookup needs at least one algorithm key")
@@ -376,10 +379,21 @@ class FingerprintCache:
             for ref in part:
                 row = best.get(_path_key(ref.path))
                 if row is not None and row[1] == ref.size and row[2] == ref.mtime_ns:
-                    hits.append(decode_fingerprint(row[3], ref))
+                    hits.append(decode_fingerprint(row[3], ref, thumb=thumbs))
                 else:
                     misses.append(ref)
         return hits, misses
+
+    def thumbs(self, refs: Sequence[FileRef], keys: Sequence[str]) -> dict[str, bytes]:
+        """The stored thumbnails of ``refs`` (by path), where a fingerprint of the file as it
+        is (same size and mtime_ns) is stored under one of ``keys``; others are left out."""
+        self.flush()
+        found: dict[str, bytes] = {}
+        hits, _ = self.lookup(refs, keys)
+        for fp in hits:
+            if fp.thumb:
+                found[fp.ref.path] = fp.thumb
+        return found
 
     def add(self, fp: Fingerprint, key: str) -> None:
         """Queue one fingerprint; written with the next batch (at most ~2 s or 256 rows later)."""

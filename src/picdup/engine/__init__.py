@@ -24,6 +24,7 @@ def fingerprint_all(
     engine: LocalEngine | None = None,
     backend: str = "local",
     scheduler: str | None = None,
+    keep: Callable[[Fingerprint], Fingerprint] | None = None,
 ) -> list[Fingerprint]:
     """Fingerprint every ref, in input order, on the chosen ``backend`` (``local`` or ``dask``).
 
@@ -32,7 +33,7 @@ def fingerprint_all(
 
     Both engines run the same per-file function, so their results are identical; ``on_result``
     sees each fingerprint as it arrives in this process (the pipeline streams them into the
-    cache), whichever engine computed it.
+    cache), whichever engine computed it; ``keep`` gives what the result keeps of each.
     """
     if backend == "dask":
         from picdup.engine.dask import fingerprint_all_dask
@@ -46,6 +47,7 @@ def fingerprint_all(
             progress=progress,
             cancel=cancel,
             on_result=on_result,
+            keep=keep,
         )
     return fingerprint_all_local(
         refs,
@@ -56,4 +58,5 @@ def fingerprint_all(
         cancel=cancel,
         on_result=on_result,
         engine=engine,
+        keep=keep,
     )

@@ -138,6 +138,7 @@ def fingerprint_all_dask(
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     on_result: Callable[[Fingerprint], None] | None = None,
+    keep: Callable[[Fingerprint], Fingerprint] | None = None,
 ) -> list[Fingerprint]:
     """Fingerprint every ref on Dask; the same contract as the local
     :func:`~picdup.engine.local.fingerprint_all`.
@@ -162,9 +163,9 @@ def fingerprint_all_dask(
         decode=decode,
         cancel=cancel,
     ):
-        out.extend(batch)
         if on_result is not None:
             for fp in batch:
                 on_result(fp)
+        out.extend(batch if keep is None else [keep(fp) for fp in batch])
         sink.advance(len(batch))
     return out

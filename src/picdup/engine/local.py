@@ -143,11 +143,14 @@ def fingerprint_all(
     cancel: CancelToken | None = None,
     on_result: Callable[[Fingerprint], None] | None = None,
     engine: LocalEngine | None = None,
+    keep: Callable[[Fingerprint], Fingerprint] | None = None,
 ) -> list[Fingerprint]:
     """Fingerprint every ref; the result is in the order of ``refs``.
 
     Input: file references; ``jobs`` worker processes; ``on_result`` is called in this process
-    with each fingerprint as it arrives (the pipeline streams them into the cache).
+    with each fingerprint as it arrives (the pipeline streams them into the cache), and
+    ``keep`` gives what is kept of it in the result (the pipeline drops thumbnails the cache
+    holds), so the result never holds more than that.
 
     Output: one fingerprint per ref (a bad file gives a fingerprint with ``error`` set).
 
@@ -163,9 +166,9 @@ def fingerprint_all(
     stream = iter_fingerprints(refs, jobs=jobs, max_pixels=max_pixels, decode=decode, engine=engine)
     try:
         for k, fp in stream:
-            out[k] = fp
             if on_result is not None:
                 on_result(fp)
+            out[k] = fp if keep is None else keep(fp)
             sink.advance()
             if cancel is not None:
                 cancel.check()
