@@ -289,3 +289,24 @@ def test_a_scan_with_the_cache_groups_as_one_without(tmp_path: Path) -> None:
     assert groups(use_cache=False) == expected
     assert groups(cache_path=db) == expected  # cold: thumbnails dropped once cached
     assert groups(cache_path=db) == expected  # warm: read back only for the candidates
+
+
+@pytest.mark.parametrize("mode", ["near", "edited"])
+def test_candidates_whose_thumbnails_are_gone_are_not_compared_on_blanks(
+    tmp_path: Path, mode: str
+) -> None:
+    from picdup.pipeline import candidate_matches
+
+    im = photo(7, 320, 240)
+    save(im, tmp_path / "a.jpg", quality=92)
+    save(im, tmp_path / "b.jpg", quality=80)
+    fps = [
+        fingerprint_file(ref_of(tmp_path / f"{n}.jpg", tmp_path), max_pixels=10**8) for n in "ab"
+    ]
+    options = ScanOptions(jobs=1, mode=mode, cache_path=str(tmp_path / "c.sqlite3"))
+    assert [m.cls.value for m in candidate_matches(fps, options, None)] == ["near"]
+    # Neither thumbnail is in the (empty) cache, and both files were rewritten since.
+    bare = [dataclasses.replace(fp, thumb=b"") for fp in fps]
+    for k, name in enumerate("ab"):
+        save(photo(80 + k, 320, 240), tmp_path / f"{name}.jpg")
+    assert candidate_matches(bare, options, None) == []

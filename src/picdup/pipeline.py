@@ -480,16 +480,17 @@ def candidate_matches(
     rows = None if crop_search or tilt_search else np.union1d(i, j)
     loaded = load_thumbs(reps, range(len(reps)) if rows is None else rows.tolist(), options)
     stack = ThumbStack.of(reps, rows=rows, thumbs=loaded)
-    if rows is not None or loaded:
-        # A picture without a thumbnail (none stored, none could be read again) has no
-        # evidence: its candidate pairs are dropped rather than measured on a blank.
-        has = np.array([bool(fp.thumb) or k in loaded for k, fp in enumerate(reps)])
-        keep = has[i] & has[j]
-        i, j, d, turns = i[keep], j[keep], d[keep], turns[keep]
+    has = np.array([bool(fp.thumb) or k in loaded for k, fp in enumerate(reps)], dtype=bool)
+    del loaded  # the stack holds them now; a second copy of every thumbnail would double
     if crop_search:
         i, j, d, turns = with_cropped_candidates(
             stack.thumbs, hashes, options.bounds.edited_crop_radius, (i, j, d, turns), options.jobs
         )
+    if not has.all():
+        # A picture without a thumbnail (none stored, none could be read again) has no
+        # evidence: its candidate pairs are dropped rather than measured on a blank.
+        keep = has[i] & has[j]
+        i, j, d, turns = i[keep], j[keep], d[keep], turns[keep]
     bounds, loosest = options.bounds, options.loosest
     cache = open_cache(options, warn=False)
     try:
@@ -515,7 +516,7 @@ def candidate_matches(
     if tilt_search:
         if cancel is not None:
             cancel.check()
-        matches += tilted_matches(stack, hashes, matches, options, rank)
+        matches += tilted_matches(stack, hashes, matches, options, rank, has)
     return matches
 
 
@@ -525,9 +526,10 @@ def tilted_matches(
     found: list[Match],
     options: ScanOptions,
     rank: Callable[[int], Hashable] | None = None,
+    has_thumb: np.ndarray | None = None,
 ) -> list[Match]:
     """``edited`` matches of copies turned by an angle that is no quarter turn
-    (:mod:`picdup.tilt`).
+    (:mod:`picdup.tilt`), among the pictures ``has_thumb`` marks (default: all).
 
     Only one picture of each set that ``found`` links already is searched, the one ``rank``
     prefers (the keeper star grouping makes of it): a tilted copy must match the keeper to
@@ -542,6 +544,8 @@ def tilted_matches(
             heads[label] = k
     searched = np.zeros(len(hashes), dtype=bool)
     searched[list(heads.values())] = True
+    if has_thumb is not None:
+        searched &= has_thumb
     known = {(min(m.a, m.b), max(m.a, m.b)) for m in found}
     out = []
     for a, b, _angle, norm_mean in tilted_pairs(
