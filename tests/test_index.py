@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from picdup.index import brute_force_pairs, mih_pairs, pairs_within
+from picdup.index import brute_force_pairs, closest_per_pair, mih_pairs, pairs_across, pairs_within
 from picdup.index.mih import chunk_radii
 
 
@@ -119,3 +119,28 @@ def test_bad_arguments() -> None:
         mih_pairs(h, 65)
     with pytest.raises(ValueError, match="method"):
         pairs_within(h, 3, method="faiss")
+
+
+@pytest.mark.parametrize("n", [50, 3000])
+def test_pairs_across_equal_a_direct_comparison(n: int) -> None:
+    left, right = clustered_hashes(n, 5), clustered_hashes(n, 5) ^ np.uint64(0b1011)
+    i, j, d = pairs_across(left, right, 6)
+    dist = np.bitwise_count(left[:, None] ^ right[None, :]) if n <= 50 else None
+    found = set(zip(i.tolist(), j.tolist(), strict=True))
+    assert all(a != b for a, b in found)
+    assert np.array_equal(d, np.bitwise_count(left[i] ^ right[j]))
+    assert (d <= 6).all()
+    if dist is not None:
+        expected = {(a, b) for a, b in zip(*np.nonzero(dist <= 6), strict=True) if a != b}
+        assert found == expected
+    with pytest.raises(ValueError, match="same"):
+        pairs_across(left, right[:-1], 6)
+
+
+def test_closest_per_pair_keeps_the_least_entry_of_each_unordered_pair() -> None:
+    i = np.array([0, 1, 0, 2, 1, 2])
+    j = np.array([1, 0, 1, 3, 0, 3])
+    d = np.array([5, 3, 3, 1, 3, 1])
+    t = np.array([0, 2, 1, 4, 0, 0])
+    assert sorted(closest_per_pair(i, j, d, t).tolist()) == [4, 5]
+    assert sorted(closest_per_pair(i, j, d).tolist()) == [1, 3]  # ties: the earlier entry

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from picdup.fingerprint.hashes import THUMB_SIZE
-from picdup.index import pairs_within
+from picdup.index import pairs_across
 
 __all__ = ["EditedEvidence", "crop_hashes", "edited_evidence", "with_cropped_candidates"]
 
@@ -430,9 +430,7 @@ def with_cropped_candidates(
     if n < 2:
         return found
     plain, cropped = crop_hashes(thumbs)
-    pi, pj, _ = pairs_within(np.concatenate([cropped, plain]), radius, threads=threads)
-    cross = (pi < n) & (pj >= n) & (pj - n != pi)
-    a, b = pi[cross], pj[cross] - n
+    a, b, _ = pairs_across(cropped, plain, radius, threads=threads)
     i, j, d, t = found
     known = set(zip(np.minimum(i, j).tolist(), np.maximum(i, j).tolist(), strict=True))
     lo, hi = np.minimum(a, b), np.maximum(a, b)

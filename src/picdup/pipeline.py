@@ -30,7 +30,7 @@ from picdup.errors import CacheError, ConfigError
 from picdup.evidence import EvidenceBank
 from picdup.fingerprint import SKIPPED, fingerprint_file
 from picdup.group import star_clusters, verified_stars
-from picdup.index import pairs_within
+from picdup.index import closest_per_pair, pairs_across, pairs_within
 from picdup.index.archive import (
     ARCHIVE_SUFFIX,
     ArchiveIndex,
@@ -692,27 +692,19 @@ def _with_turned_candidates(
     only pairs across the two halves. Per unordered pair the closest candidate wins (plain first
     on ties), so verification measures each pair once.
     """
-    n = len(reps)
     parts_i, parts_j, parts_d = [plain[0]], [plain[1]], [plain[2].astype(np.int64)]
     parts_t = [np.zeros(len(plain[0]), dtype=np.int64)]
     for code in range(1, 8):
         if cancel is not None:
             cancel.check()
-        both = np.concatenate([_turned_hashes(reps, code), hashes])
-        pi, pj, pd = pairs_within(both, radius, threads=threads)
-        cross = (pi < n) & (pj >= n) & (pj - n != pi)
-        parts_i.append(pi[cross])
-        parts_j.append(pj[cross] - n)
-        parts_d.append(pd[cross].astype(np.int64))
-        parts_t.append(np.full(int(cross.sum()), code, dtype=np.int64))
+        pi, pj, pd = pairs_across(_turned_hashes(reps, code), hashes, radius, threads=threads)
+        parts_i.append(pi)
+        parts_j.append(pj)
+        parts_d.append(pd.astype(np.int64))
+        parts_t.append(np.full(len(pi), code, dtype=np.int64))
     i, j = np.concatenate(parts_i), np.concatenate(parts_j)
     d, t = np.concatenate(parts_d), np.concatenate(parts_t)
-    lo, hi = np.minimum(i, j), np.maximum(i, j)
-    order = np.lexsort((t, d, hi, lo))
-    key = lo[order] * n + hi[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    keep = order[first]
+    keep = closest_per_pair(i, j, d, t)
     return i[keep], j[keep], d[keep], t[keep]
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from picdup.edited import _hash_of
 from picdup.fingerprint.hashes import THUMB_SIZE
-from picdup.index import pairs_within
+from picdup.index import closest_per_pair, pairs_across
 from picdup.model import MatchClass
 from picdup.options import Bounds
 from picdup.verify import ThumbStack, classify, measure_pairs, measure_settings
@@ -135,23 +135,17 @@ def _candidates(
         return empty, empty, np.empty(0)
     found_i, found_j, found_d, found_a = [], [], [], []
     for a in range(len(ANGLES)):
-        both = np.concatenate([turned[ids, a], plain[ids]])
-        pi, pj, pd = pairs_within(both, TILT_RADIUS, threads=threads)
-        cross = (pi < m) & (pj >= m) & (pj - m != pi)
-        found_i.append(ids[pi[cross]])
-        found_j.append(ids[pj[cross] - m])
-        found_d.append(pd[cross].astype(np.int64))
-        found_a.append(np.full(int(cross.sum()), a, dtype=np.int64))
+        pi, pj, pd = pairs_across(turned[ids, a], plain[ids], TILT_RADIUS, threads=threads)
+        found_i.append(ids[pi])
+        found_j.append(ids[pj])
+        found_d.append(pd.astype(np.int64))
+        found_a.append(np.full(len(pi), a, dtype=np.int64))
     i, j = np.concatenate(found_i), np.concatenate(found_j)
     d, a_idx = np.concatenate(found_d), np.concatenate(found_a)
     if len(i) == 0:
         return empty, empty, np.empty(0)
+    keep = closest_per_pair(i, j, d)
     lo, hi = np.minimum(i, j), np.maximum(i, j)
-    order = np.lexsort((d, hi, lo))
-    key = lo[order] * len(stack.thumbs) + hi[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    keep = order[first]
     keep = keep[[(int(lo[k]), int(hi[k])) not in known for k in keep]]
     angles = np.asarray(ANGLES)[a_idx[keep]]
     return i[keep], j[keep], angles

@@ -28,7 +28,7 @@ import numpy as np
 
 from picdup.index.brute import brute_force_pairs
 
-__all__ = ["chunk_radii", "mih_pairs", "pairs_within"]
+__all__ = ["chunk_radii", "closest_per_pair", "mih_pairs", "pairs_across", "pairs_within"]
 
 _CHUNK_BITS = 16
 _CHUNKS = 64 // _CHUNK_BITS
@@ -112,3 +112,29 @@ def pairs_within(
     if method == "brute" or (method == "auto" and len(hashes) < _BRUTE_FORCE_BELOW):
         return brute_force_pairs(hashes, radius)
     return mih_pairs(hashes, radius, threads=threads)
+
+
+def pairs_across(
+    left: np.ndarray, right: np.ndarray, radius: int, *, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every ``(a, b, distance)`` with ``left[a]`` within ``radius`` bits of ``right[b]`` and
+    ``a != b``, where both arrays hash the same pictures in two ways (a turned, cropped or
+    middle variant against the plain hash): one search over both sets, keeping the pairs that
+    cross them."""
+    n = len(left)
+    if len(right) != n:
+        raise ValueError(f"left and right must hash the same {n} pictures, got {len(right)}")
+    pi, pj, pd = pairs_within(np.concatenate([left, right]), radius, threads=threads)
+    cross = (pi < n) & (pj >= n) & (pj - n != pi)
+    return pi[cross], pj[cross] - n, pd[cross]
+
+
+def closest_per_pair(i: np.ndarray, j: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Indexes into ``(i, j)`` keeping one entry per unordered pair: the least by ``keys``
+    (most significant first), ties to the earlier entry."""
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    order = np.lexsort((*reversed(keys), hi, lo))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (lo[order][1:] != lo[order][:-1]) | (hi[order][1:] != hi[order][:-1])
+    out: np.ndarray = order[first]
+    return out
