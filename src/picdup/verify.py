@@ -299,16 +299,28 @@ def tolerant_diff_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(a.shape, dtype=np.result_type(a, b))
     for lo in range(0, len(a), _NUMPY_BLOCK):
         x, y = a[lo : lo + _NUMPY_BLOCK], b[lo : lo + _NUMPY_BLOCK]
-        sx, sy = _soften(x), _soften(y)
-        xy, sxy = _half_shifts_to(y, [x, sx])
-        yx, syx = _half_shifts_to(x, [y, sy])
-        (ysx,) = _half_shifts_to(sx, [y])
-        (xsy,) = _half_shifts_to(sy, [x])
-        best = np.maximum(xy, yx)
-        np.minimum(best, np.maximum(sxy, ysx), out=best)
-        np.minimum(best, np.maximum(xsy, syx), out=best)
-        out[lo : lo + _NUMPY_BLOCK] = best
+        out[lo : lo + _NUMPY_BLOCK] = _tolerant_block(_half_shifts_to, x, y, _soften(x), _soften(y))
     return out
+
+
+def _tolerant_block(
+    half_shifts: Callable[[np.ndarray, list[np.ndarray]], list[np.ndarray]],
+    x: np.ndarray,
+    y: np.ndarray,
+    sx: np.ndarray,
+    sy: np.ndarray,
+) -> np.ndarray:
+    """:func:`tolerant_diff_reference` of ``x`` and ``y`` from their softened ``sx``, ``sy``:
+    the worse of both directions, for the plain pair and with either side softened, the best of
+    those three. ``half_shifts`` is :func:`_half_shifts_to` or its integer twin."""
+    xy, sxy = half_shifts(y, [x, sx])
+    yx, syx = half_shifts(x, [y, sy])
+    (ysx,) = half_shifts(sx, [y])
+    (xsy,) = half_shifts(sy, [x])
+    best = np.maximum(xy, yx)
+    np.minimum(best, np.maximum(sxy, ysx), out=best)
+    np.minimum(best, np.maximum(xsy, syx), out=best)
+    return best
 
 
 def _soften_levels(x: np.ndarray) -> np.ndarray:
@@ -352,13 +364,7 @@ def tolerant_diff_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         raw_y = b[lo : lo + _NUMPY_BLOCK].astype(np.int16)
         x, y = raw_x * np.int16(16), raw_y * np.int16(16)
         sx, sy = _soften_levels(raw_x), _soften_levels(raw_y)
-        xy, sxy = _half_shifts_levels(y, [x, sx])
-        yx, syx = _half_shifts_levels(x, [y, sy])
-        (ysx,) = _half_shifts_levels(sx, [y])
-        (xsy,) = _half_shifts_levels(sy, [x])
-        best = np.maximum(xy, yx)
-        np.minimum(best, np.maximum(sxy, ysx), out=best)
-        np.minimum(best, np.maximum(xsy, syx), out=best)
+        best = _tolerant_block(_half_shifts_levels, x, y, sx, sy)
         np.multiply(best, np.float32(1 / 32), out=out[lo : lo + _NUMPY_BLOCK], casting="unsafe")
     return out
 
