@@ -77,24 +77,31 @@ def test_synth_scan_evaluate_round_trip(tmp_path: Path, run_cli: RunCli) -> None
     assert "precision" in text.stdout and "recall by transform" in text.stdout
 
 
+def _left_out_as_alike(
+    tmp_path: Path, run_cli: RunCli, seed: int, extra: Image.Image, name: str
+) -> list[str]:
+    """The "looks the same" reasons of a synth run over four distinct photos (``seed`` …
+    ``seed + 3``, saved as ``p0.jpg`` …) and ``extra`` saved as ``name``."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(4):
+        photo(seed + k, 480, 360).save(src / f"p{k}.jpg", quality=92)
+    extra.save(src / name, quality=92)
+    out = tmp_path / "set"
+    done = run_cli("synth", str(src), str(out), "--seed", "1", "--copies", "2", "--max-side", "480")
+    assert done.returncode == 0, done.stderr
+    truth = json.loads((out / "truth.json").read_text())
+    return [s for s in truth["skipped"] if "looks the same" in s]
+
+
 def test_synth_leaves_out_a_source_that_is_a_reframed_exposure_of_another(
     tmp_path: Path, run_cli: RunCli
 ) -> None:
     """Two tripod shots of one scene, the second zoomed 4 % off-centre and exposed brighter, are
     what an edit would make: the truth must not call them different pictures."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for k in range(4):
-        photo(120 + k, 480, 360).save(src / f"p{k}.jpg", quality=92)
-    first = photo(120, 480, 360)
-    reshot = first.crop((19, 4, 480 - 0, 360 - 10)).resize((480, 360))
+    reshot = photo(120, 480, 360).crop((19, 4, 480 - 0, 360 - 10)).resize((480, 360))
     reshot = reshot.point(lambda v: min(255, int(v * 1.15)))
-    reshot.save(src / "p9-reshot.jpg", quality=92)
-    out = tmp_path / "set"
-    done = run_cli("synth", str(src), str(out), "--seed", "1", "--copies", "2", "--max-side", "480")
-    assert done.returncode == 0, done.stderr
-    truth = json.loads((out / "truth.json").read_text())
-    alike = [s for s in truth["skipped"] if "looks the same" in s]
+    alike = _left_out_as_alike(tmp_path, run_cli, 120, reshot, "p9-reshot.jpg")
     # Only the reshot is left out; the four distinct pictures all stay.
     assert len(alike) == 1 and "p9-reshot.jpg" in alike[0] and "p0.jpg" in alike[0]
 
@@ -104,17 +111,9 @@ def test_synth_leaves_out_a_source_that_is_a_turned_exposure_of_another(
 ) -> None:
     """A chart shot upright and shot again turned a quarter and darker is, to ``--rotations``,
     a turned copy with a brightness edit: one of the two is left out."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for k in range(4):
-        photo(140 + k, 480, 360).save(src / f"p{k}.jpg", quality=92)
     turned = photo(141, 480, 360).transpose(Image.Transpose.ROTATE_90)
-    turned.point(lambda v: int(v * 0.8)).save(src / "p9-turned.jpg", quality=92)
-    out = tmp_path / "set"
-    done = run_cli("synth", str(src), str(out), "--seed", "1", "--copies", "2", "--max-side", "480")
-    assert done.returncode == 0, done.stderr
-    truth = json.loads((out / "truth.json").read_text())
-    alike = [s for s in truth["skipped"] if "looks the same" in s]
+    turned = turned.point(lambda v: int(v * 0.8))
+    alike = _left_out_as_alike(tmp_path, run_cli, 140, turned, "p9-turned.jpg")
     assert len(alike) == 1 and "p9-turned.jpg" in alike[0] and "p1.jpg" in alike[0]
 
 
