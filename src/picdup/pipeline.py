@@ -481,7 +481,7 @@ def candidate_matches(
     loaded = load_thumbs(reps, range(len(reps)) if rows is None else rows.tolist(), options)
     stack = ThumbStack.of(reps, rows=rows, thumbs=loaded)
     has = np.array([bool(fp.thumb) or k in loaded for k, fp in enumerate(reps)], dtype=bool)
-    del loaded  # the stack holds them now; a second copy of every thumbnail would double
+    del loaded  # the stack holds them now: keeping both would hold each thumbnail twice
     if crop_search:
         i, j, d, turns = with_cropped_candidates(
             stack.thumbs, hashes, options.bounds.edited_crop_radius, (i, j, d, turns), options.jobs
