@@ -272,16 +272,27 @@ _SHIFTS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) !
 _NUMPY_BLOCK = 4
 
 
-def _half_shifts_to(y: np.ndarray, xs: list[np.ndarray]) -> list[np.ndarray]:
-    """``[_half_shift_diff(x, y) for x in xs]``, each shifted mean of ``y`` computed once."""
+def _half_shifts_to(
+    y: np.ndarray, xs: list[np.ndarray], *, levels: bool = False
+) -> list[np.ndarray]:
+    """``[_half_shift_diff(x, y) for x in xs]``, each shifted mean of ``y`` computed once.
+
+    With ``levels`` (integer values, see :func:`tolerant_diff_levels`) the sum of ``y`` and its
+    shifted copy is not halved, each ``x`` is doubled instead: twice the result, exactly.
+    """
     n = y.shape[-1]
     py = np.pad(y, ((0, 0), (1, 1), (1, 1)), mode="edge")
-    bests = [np.abs(x - y) for x in xs]
+    if levels:
+        xs = [x + x for x in xs]
+        bests = [np.abs(x - (y + y)) for x in xs]
+    else:
+        bests = [np.abs(x - y) for x in xs]
     avg = np.empty_like(y)
     temps = [np.empty_like(best) for best in bests]  # each in the dtype ``x - avg`` has
     for dy, dx in _SHIFTS:
         np.add(y, py[:, 1 + dy : 1 + dy + n, 1 + dx : 1 + dx + n], out=avg)
-        np.multiply(avg, 0.5, out=avg)
+        if not levels:
+            np.multiply(avg, 0.5, out=avg)
         for x, best, tmp in zip(xs, bests, temps, strict=True):
             np.subtract(x, avg, out=tmp)
             np.abs(tmp, out=tmp)
@@ -299,24 +310,20 @@ def tolerant_diff_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(a.shape, dtype=np.result_type(a, b))
     for lo in range(0, len(a), _NUMPY_BLOCK):
         x, y = a[lo : lo + _NUMPY_BLOCK], b[lo : lo + _NUMPY_BLOCK]
-        out[lo : lo + _NUMPY_BLOCK] = _tolerant_block(_half_shifts_to, x, y, _soften(x), _soften(y))
+        out[lo : lo + _NUMPY_BLOCK] = _tolerant_block(x, y, _soften(x), _soften(y))
     return out
 
 
 def _tolerant_block(
-    half_shifts: Callable[[np.ndarray, list[np.ndarray]], list[np.ndarray]],
-    x: np.ndarray,
-    y: np.ndarray,
-    sx: np.ndarray,
-    sy: np.ndarray,
+    x: np.ndarray, y: np.ndarray, sx: np.ndarray, sy: np.ndarray, *, levels: bool = False
 ) -> np.ndarray:
     """:func:`tolerant_diff_reference` of ``x`` and ``y`` from their softened ``sx``, ``sy``:
     the worse of both directions, for the plain pair and with either side softened, the best of
-    those three. ``half_shifts`` is :func:`_half_shifts_to` or its integer twin."""
-    xy, sxy = half_shifts(y, [x, sx])
-    yx, syx = half_shifts(x, [y, sy])
-    (ysx,) = half_shifts(sx, [y])
-    (xsy,) = half_shifts(sy, [x])
+    those three (``levels``: see :func:`_half_shifts_to`)."""
+    xy, sxy = _half_shifts_to(y, [x, sx], levels=levels)
+    yx, syx = _half_shifts_to(x, [y, sy], levels=levels)
+    (ysx,) = _half_shifts_to(sx, [y], levels=levels)
+    (xsy,) = _half_shifts_to(sy, [x], levels=levels)
     best = np.maximum(xy, yx)
     np.minimum(best, np.maximum(sxy, ysx), out=best)
     np.minimum(best, np.maximum(xsy, syx), out=best)
@@ -330,23 +337,6 @@ def _soften_levels(x: np.ndarray) -> np.ndarray:
     p = np.pad(y, ((0, 0), (0, 0), (1, 1)), mode="edge")
     out: np.ndarray = p[:, :, :-2] + 2 * p[:, :, 1:-1] + p[:, :, 2:]
     return out
-
-
-def _half_shifts_levels(y: np.ndarray, xs: list[np.ndarray]) -> list[np.ndarray]:
-    """:func:`_half_shifts_to` on 16-times values, without halving: 32 times the result."""
-    n = y.shape[-1]
-    py = np.pad(y, ((0, 0), (1, 1), (1, 1)), mode="edge")
-    doubled = [x + x for x in xs]
-    bests = [np.abs(x2 - (y + y)) for x2 in doubled]
-    avg = np.empty_like(y)
-    temps = [np.empty_like(best) for best in bests]
-    for dy, dx in _SHIFTS:
-        np.add(y, py[:, 1 + dy : 1 + dy + n, 1 + dx : 1 + dx + n], out=avg)
-        for x2, best, tmp in zip(doubled, bests, temps, strict=True):
-            np.subtract(x2, avg, out=tmp)
-            np.abs(tmp, out=tmp)
-            np.minimum(best, tmp, out=best)
-    return bests
 
 
 def tolerant_diff_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -364,7 +354,7 @@ def tolerant_diff_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         raw_y = b[lo : lo + _NUMPY_BLOCK].astype(np.int16)
         x, y = raw_x * np.int16(16), raw_y * np.int16(16)
         sx, sy = _soften_levels(raw_x), _soften_levels(raw_y)
-        best = _tolerant_block(_half_shifts_levels, x, y, sx, sy)
+        best = _tolerant_block(x, y, sx, sy, levels=True)
         np.multiply(best, np.float32(1 / 32), out=out[lo : lo + _NUMPY_BLOCK], casting="unsafe")
     return out
 
