@@ -41,3 +41,31 @@ def test_main_help_lists_commands(run_cli) -> None:
     assert res.returncode == 0
     for name in cli.commands:
         assert name in res.stdout
+
+
+def test_public_names_resolve_to_their_modules() -> None:
+    from picdup.pipeline import find_duplicates
+    from picdup.report import write_report
+
+    assert picdup.find_duplicates is find_duplicates
+    assert picdup.write_report is write_report
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = picdup.nothing_here  # type: ignore[attr-defined]
+
+
+def test_workers_and_the_script_import_little() -> None:
+    # Every worker process imports the fingerprinting code (in the fork server) and the main
+    # script again: neither may pull in the pipeline, actions, reports or command line, which
+    # would cost each start of the workers about half a second of CPU.
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, picdup.engine.local, picdup._entry; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('picdup'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    heavy = {"picdup.pipeline", "picdup.cli", "picdup.act", "picdup.report", "picdup.cache"}
+    assert not loaded & heavy, loaded & heavy
