@@ -359,6 +359,30 @@ def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
     assert "burst1.png" in decoded
 
 
+def test_a_greyscale_copy_costs_no_full_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A greyscale copy's thumbnail is the original's luma, so its thumbnails agree as closely
+    # as a format change's; its colour signature says it cannot have the same pixels.
+    import picdup.pipeline as pipeline
+
+    fps = [_save(photo(22, 900, 600), tmp_path / "colour.jpg", 95)]
+    with Image.open(tmp_path / "colour.jpg") as im:
+        im.convert("L").convert("RGB").save(tmp_path / "grey.png")
+    fps.append(_fp(tmp_path / "grey.png"))
+    decoded: list[str] = []
+    real = pipeline.pixel_digest_all
+
+    def counting(paths: list[str], **kwargs: object) -> list[str | None]:
+        decoded.extend(Path(p).name for p in paths)
+        return real(paths, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "pixel_digest_all", counting)
+    classes = _classes(fps, use_cache=False, mode="edited")
+    assert classes[("colour", "grey")] is MatchClass.EDITED
+    assert decoded == []
+
+
 def test_a_stack_of_some_rows_holds_only_those_thumbnails(tmp_path: Path) -> None:
     fps = [_save(photo(300 + k), tmp_path / f"p{k}.jpg") for k in range(4)]
     whole, some = ThumbStack.of(fps), ThumbStack.of(fps, rows=np.array([1, 3]))

@@ -951,7 +951,10 @@ def verify_pairs(
     # Measures only the frame evidence ``evidence`` lacks (none when it came from a warm cache).
     ev = reframe(stack, i, j, turns, evidence, bounds)
     near, edited, similar = classify(ev, bounds, loosest)
-    pixel_try = (ev.mean_diff <= _PIXEL_MEAN_DIFF) & (turns == 0)
+    # The same pixels, decoded along two paths, give colour signatures a rounding apart: one
+    # side greyscale and the other clearly in colour (a greyscale copy, whose thumbnail is the
+    # original's) cannot be pixel-identical, and is not worth two full decodes.
+    pixel_try = (ev.mean_diff <= _PIXEL_MEAN_DIFF) & (turns == 0) & ~ev.colour_mismatch
     matches: list[Match] = []
     for k in np.flatnonzero(near | edited | similar | pixel_try):
         a, b = int(i[k]), int(j[k])
