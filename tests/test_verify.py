@@ -315,6 +315,22 @@ def test_turned_boxes_follow_the_turned_picture(code: int) -> None:
     assert np.allclose(_turn_boxes(box, code)[0], seen)
 
 
+def _count_full_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A list that collects the names of the files the pipeline decodes in full for pixel
+    digests from now on (the decodes still run)."""
+    import picdup.pipeline as pipeline
+
+    decoded: list[str] = []
+    real = pipeline.pixel_digest_all
+
+    def counting(paths: list[str], **kwargs: object) -> list[str | None]:
+        decoded.extend(Path(p).name for p in paths)
+        return real(paths, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "pixel_digest_all", counting)
+    return decoded
+
+
 def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -322,8 +338,6 @@ def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
     # JPEG decodes differ, so their pixels cannot be equal: no full decode. A PNG of the first
     # shot decodes along another path, so it is checked in full and found pixel-equal, as is
     # a JPEG whose metadata alone changed (same coefficients, same thumbnail).
-    import picdup.pipeline as pipeline
-
     rng = np.random.default_rng(5)
     base = np.asarray(photo(21, 1200, 900), dtype=np.int16)
     shot1 = Image.fromarray(
@@ -341,14 +355,7 @@ def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
     (tmp_path / "tagged.jpg").write_bytes(data[:2] + b"\xff\xfe\x00\x07picdup" + data[2:])
     fps = [a, b, _fp(tmp_path / "burst1.png"), _fp(tmp_path / "tagged.jpg")]
 
-    decoded: list[str] = []
-    real = pipeline.pixel_digest_all
-
-    def counting(paths: list[str], **kwargs: object) -> list[str | None]:
-        decoded.extend(Path(p).name for p in paths)
-        return real(paths, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline, "pixel_digest_all", counting)
+    decoded = _count_full_decodes(monkeypatch)
     burst = _classes(fps[:2] + fps[3:], use_cache=False)
     assert burst[("burst1", "burst2")] is MatchClass.NEAR
     assert burst[("burst1", "tagged")] is MatchClass.PIXEL
@@ -364,20 +371,11 @@ def test_a_greyscale_copy_costs_no_full_decode(
 ) -> None:
     # A greyscale copy's thumbnail is the original's luma, so its thumbnails agree as closely
     # as a format change's; its colour signature says it cannot have the same pixels.
-    import picdup.pipeline as pipeline
-
     fps = [_save(photo(22, 900, 600), tmp_path / "colour.jpg", 95)]
     with Image.open(tmp_path / "colour.jpg") as im:
         im.convert("L").convert("RGB").save(tmp_path / "grey.png")
     fps.append(_fp(tmp_path / "grey.png"))
-    decoded: list[str] = []
-    real = pipeline.pixel_digest_all
-
-    def counting(paths: list[str], **kwargs: object) -> list[str | None]:
-        decoded.extend(Path(p).name for p in paths)
-        return real(paths, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline, "pixel_digest_all", counting)
+    decoded = _count_full_decodes(monkeypatch)
     classes = _classes(fps, use_cache=False, mode="edited")
     assert classes[("colour", "grey")] is MatchClass.EDITED
     assert decoded == []
