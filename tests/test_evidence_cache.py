@@ -29,6 +29,7 @@ from picdup.verify import (
     MeasureSettings,
     PairEvidence,
     ThumbStack,
+    floor_bound,
     frames_needed,
     measure_pairs,
     measure_settings,
@@ -98,14 +99,29 @@ def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i.astype(np.int64), j.astype(np.int64)
 
 
-def same_bits(a: PairEvidence, b: PairEvidence, *, frames: bool = True) -> None:
+THUMB_STATS = ("mean_diff", "block_diff", "peak_ratio", "text_spread")
+
+
+def same_bits(
+    a: PairEvidence, b: PairEvidence, *, frames: bool = True, bounds: Bounds | None = None
+) -> None:
     """Equal bit for bit; with ``frames=False`` only what classifying reads, not the frame
-    evidence (of which some bounds measure more than others)."""
+    evidence (of which some bounds measure more than others). With ``bounds`` (``a`` came from
+    a bank asked under them, ``b`` was measured in full), a pair ``a`` holds only a floor for
+    must have a floor that decides it: no more than the measured mean, which is over the
+    bounds' floor limit."""
+    skip = np.zeros(len(a.mean_diff), dtype=bool)
+    if bounds is not None:
+        skip = a.floored() & ~b.floored()
+        assert (a.mean_diff[skip] <= b.mean_diff[skip]).all()
+        assert (b.mean_diff[skip] > floor_bound(bounds)).all()
     for f in dataclasses.fields(PairEvidence):
         if not frames and f.name.startswith("frame_"):
             continue
         x, y = getattr(a, f.name), getattr(b, f.name)
         assert x.dtype == y.dtype, f.name
+        if f.name in THUMB_STATS:
+            x, y = x[~skip], y[~skip]
         assert x.tobytes() == y.tobytes(), f.name
 
 
@@ -271,14 +287,14 @@ def test_reframed_evidence_is_the_same_with_and_without_the_cache(
     warm, bank = banked_reframe(framed, stack, pairs, bounds, db)
     assert bank.cached == len(pairs[0]) and bank.measured == 0 and bank.framed == 0
     for ev in (plain, cold, warm):
-        same_bits(ev, direct)
+        same_bits(ev, direct, bounds=bounds)
     # A pair stored once for either order: the other order is served the same evidence.
     i, j, turns = pairs
     plain_turn = turns == 0
     swapped = (j[plain_turn], i[plain_turn], turns[plain_turn])
     served, bank = banked_reframe(framed, stack, swapped, bounds, db)
     assert bank.cached == len(swapped[0]) and bank.framed == 0
-    same_bits(served, direct_reframe(stack, *swapped, bounds))
+    same_bits(served, direct_reframe(stack, *swapped, bounds), bounds=bounds)
 
 
 def test_reframing_changes_the_evidence_of_copies_trimmed_differently(
@@ -310,7 +326,7 @@ def test_frame_evidence_measured_for_some_bounds_serves_any_other(
     counts = []
     for bounds in order:
         ev, bank = banked_reframe(framed, stack, pairs, bounds, db)
-        same_bits(ev, direct_reframe(stack, *pairs, bounds), frames=False)
+        same_bits(ev, direct_reframe(stack, *pairs, bounds), frames=False, bounds=bounds)
         counts.append(bank.framed)
         if bounds is TIGHT and len(counts) == 1:
             # The tight bounds measured the band/flat pair's profile error, not its statistics;
@@ -319,7 +335,7 @@ def test_frame_evidence_measured_for_some_bounds_serves_any_other(
                 bank = EvidenceBank(
                     framed, stack, *pairs, NEAR, cache=cache, fingerprint_key=FP_KEY
                 )
-                stored = bank.get(np.arange(len(pairs[0])))
+                stored = bank.get(np.arange(len(pairs[0])), TIGHT)
             assert bank.measured == 0 and bank.framed == 0
             part = np.isfinite(stored.frame_err) & np.isnan(stored.frame_mean_diff)
             assert part[frames_needed(stored, Bounds())].any()
@@ -331,7 +347,7 @@ def test_frame_evidence_measured_for_some_bounds_serves_any_other(
     for bounds in order:  # everything any of them needs is stored now
         ev, bank = banked_reframe(framed, stack, pairs, bounds, db)
         assert bank.framed == 0 and bank.measured == 0
-        same_bits(ev, direct_reframe(stack, *pairs, bounds), frames=False)
+        same_bits(ev, direct_reframe(stack, *pairs, bounds), frames=False, bounds=bounds)
 
 
 def test_rows_unused_for_months_are_pruned(fps: list[Fingerprint], tmp_path: Path) -> None:
@@ -568,3 +584,36 @@ def test_changed_bounds_with_a_warm_cache_equal_a_scan_without_it(tmp_path: Path
             if mode == "similar" and bounds.edited_crop == Bounds().edited_crop:
                 assert groups(warm) != groups(default)  # the change matters on this tree
     assert cache_info(db).evidence_rows > pairs
+
+
+# Loose enough that some of the framed pairs' floors under TIGHT (21 to 70 levels) no longer
+# decide them, and some still do.
+LOOSER = dataclasses.replace(Bounds(), mean_diff=40.0, block_diff=60.0)
+
+
+def test_a_floor_stored_for_tight_bounds_is_measured_again_for_looser(
+    framed: list[Fingerprint], tmp_path: Path
+) -> None:
+    stack = ThumbStack.of(framed)
+    i, j, turns = framed_pairs(len(framed))
+    full = measure_pairs(stack, i, j, turns, **measure_kw(NEAR))
+    db = str(tmp_path / "c.sqlite3")
+    with FingerprintCache(db) as cache:
+        bank = EvidenceBank(framed, stack, i, j, turns, NEAR, cache=cache, fingerprint_key=FP_KEY)
+        tight = bank.get(np.arange(len(i)), TIGHT)
+        bank.flush()
+    same_bits(tight, full, frames=False, bounds=TIGHT)
+    floored = tight.floored()
+    # Floors the loose bounds do not decide on, and floors they do: both kinds are here.
+    again = floored & (tight.mean_diff <= floor_bound(LOOSER))
+    assert again.any() and (floored & ~again).any()
+    with FingerprintCache(db) as cache:
+        bank = EvidenceBank(framed, stack, i, j, turns, NEAR, cache=cache, fingerprint_key=FP_KEY)
+        loose = bank.get(np.arange(len(i)), LOOSER)
+    assert bank.cached == len(i) and bank.measured == int(again.sum())
+    assert not loose.floored()[again].any()
+    same_bits(loose, full, frames=False, bounds=LOOSER)
+    # Measuring the statistics again kept the frame evidence the tight bounds had measured.
+    known = again & ~np.isnan(tight.frame_err)
+    assert known.any()
+    assert loose.frame_err[known].tobytes() == tight.frame_err[known].tobytes()

@@ -14,11 +14,11 @@ from imagegen import photo
 from picdup.cli import EXIT_DUPLICATES
 from picdup.fingerprint import fingerprint_file
 from picdup.fingerprint.hashes import grey, phash, phash_turns, turn
-from picdup.model import FileRef, Fingerprint, MatchClass
+from picdup.model import FileRef, Fingerprint, Match, MatchClass
 from picdup.options import Bounds, ScanOptions
 from picdup.pipeline import candidate_matches
 from picdup.report import load_report
-from picdup.verify import ThumbStack, measure_pairs, reframe
+from picdup.verify import PairEvidence, ThumbStack, measure_pairs, reframe
 
 
 def _fp(path: Path) -> Fingerprint:
@@ -389,3 +389,94 @@ def test_a_stack_of_some_rows_holds_only_those_thumbnails(tmp_path: Path) -> Non
     # Everything else about the pictures is kept for all of them.
     for name in ("colours", "log_aspect", "palette", "boxes", "frame_log_aspect"):
         assert np.array_equal(getattr(some, name), getattr(whole, name), equal_nan=True), name
+
+
+def _thumb_pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of THUMB_SIZE² uint8 thumbnails: noise, smooth shading, flat, extremes, and a side
+    with its shifted, noisy copy, so floors of every size come up."""
+    from picdup.fingerprint import THUMB_SIZE
+
+    shape = (n, THUMB_SIZE, THUMB_SIZE)
+    a = rng.integers(0, 256, shape, dtype=np.uint8)
+    b = rng.integers(0, 256, shape, dtype=np.uint8)
+    ramp = np.linspace(0, 255, THUMB_SIZE, dtype=np.float32)
+    a[0::5] = np.broadcast_to(ramp, shape[1:]).astype(np.uint8)
+    b[0::5] = np.broadcast_to(ramp[::-1], shape[1:]).astype(np.uint8)
+    a[1::5], b[1::5] = 0, 255
+    shifted = np.roll(a[2::5], 1, axis=2).astype(np.int16)
+    b[2::5] = (shifted + rng.integers(-30, 31, shifted.shape)).clip(0, 255).astype(np.uint8)
+    b[3::5] = (a[3::5].astype(np.int16) // 2 + 100).astype(np.uint8)
+    return a, b
+
+
+def test_the_mean_floor_never_exceeds_the_measured_mean(tmp_path: Path) -> None:
+    from picdup.verify import _near_stats, mean_floor
+
+    rng = np.random.default_rng(7)
+    a, b = _thumb_pairs(rng, 200)
+    # Real thumbnails too: a photo against its copies and against other photos.
+    base = photo(21, 480, 360)
+    real = [
+        _save(base, tmp_path / "a.jpg"),
+        _save(base.resize((240, 180)), tmp_path / "b.jpg", 60),
+        _save(ImageEnhance.Brightness(base).enhance(1.3), tmp_path / "c.jpg"),
+        _save(photo(22, 480, 360), tmp_path / "d.jpg"),
+    ]
+    stack = ThumbStack.of(real)
+    i, j = np.triu_indices(len(real), 1)
+    a = np.concatenate([a, stack.thumbs[i], stack.thumbs[j]])
+    b = np.concatenate([b, stack.thumbs[j], stack.thumbs[i]])
+    floor = mean_floor(a, b)
+    mean = _near_stats(a, b, np.zeros(len(a), dtype=bool))[0]
+    assert floor.dtype == mean.dtype
+    assert (floor <= mean).all()
+    # The floor is worth having: it is not zero for clearly different thumbnails.
+    assert (floor[mean > 40] > 0.3 * mean[mean > 40]).all()
+    assert (mean_floor(a, b) == mean_floor(b, a)).all()
+
+
+def test_floored_evidence_classifies_as_measured_evidence(tmp_path: Path) -> None:
+    """Pairs whose floor is over the bound are not measured, and nothing else changes: the
+    same matches, the same classes, the same scores, with and without the floor."""
+    from picdup.verify import floor_bound, measure_settings, verify_pairs
+
+    base = photo(31, 480, 360)
+    fps = [
+        _save(base, tmp_path / "orig.jpg"),
+        _save(base.resize((240, 180)), tmp_path / "half.jpg", 70),
+        _save(_letterbox(base), tmp_path / "box.jpg"),
+        _save(ImageEnhance.Brightness(base).enhance(1.25), tmp_path / "bright.jpg"),
+        _save(_meme(base, "ONE"), tmp_path / "meme1.jpg"),
+        _save(_meme(base, "TWO"), tmp_path / "meme2.jpg"),
+        *(_save(photo(40 + k, 480, 360), tmp_path / f"other{k}.jpg") for k in range(4)),
+    ]
+    stack = ThumbStack.of(fps)
+    i, j = (x.astype(np.int64) for x in np.triu_indices(len(fps), 1))
+    distance = np.zeros(len(i), dtype=np.int64)
+    bounds = Bounds()
+    for loosest in (MatchClass.NEAR, MatchClass.EDITED, MatchClass.SIMILAR):
+        how = measure_settings(bounds, loosest)
+        kw = {
+            "block_bound": how.block_bound,
+            "max_crop": how.max_crop,
+            "normalised": how.normalised,
+        }
+        full = measure_pairs(stack, i, j, np.zeros_like(i), **kw)  # type: ignore[arg-type]
+        floored = measure_pairs(
+            stack,
+            i,
+            j,
+            np.zeros_like(i),
+            mean_bound=floor_bound(bounds),
+            **kw,  # type: ignore[arg-type]
+        )
+        assert floored.floored().any() and not full.floored().any()
+        assert (floored.mean_diff <= full.mean_diff).all()
+
+        def run(ev: PairEvidence | None, loosest: MatchClass = loosest) -> list[Match]:
+            return verify_pairs(
+                fps, stack, i, j, distance, bounds, loosest, lambda k: None, evidence=ev
+            )
+
+        assert run(floored) == run(full) == run(None)
+        assert run(full)  # the copies are found at all

@@ -32,6 +32,7 @@ from picdup.verify import (
     PairEvidence,
     ThumbStack,
     expect_pairs,
+    floor_bound,
     frames_needed,
     measure_frames,
     measure_pairs,
@@ -40,6 +41,10 @@ from picdup.verify import (
 __all__ = ["EvidenceBank", "evidence_context", "record_dtype"]
 
 log = logging.getLogger("picdup.cache")
+
+_FRAME_FIELDS = tuple(
+    f.name for f in dataclasses.fields(PairEvidence) if f.name.startswith("frame_")
+)
 
 # Evidence waiting to be written is flushed in batches this large, so a killed scan keeps most.
 _FLUSH_ROWS = 4096
@@ -80,6 +85,7 @@ def _measure(
     j: np.ndarray,
     turns: np.ndarray | None,
     settings: MeasureSettings,
+    mean_bound: float = np.inf,
 ) -> PairEvidence:
     return measure_pairs(
         stack,
@@ -89,6 +95,7 @@ def _measure(
         block_bound=settings.block_bound,
         max_crop=settings.max_crop,
         normalised=settings.normalised,
+        mean_bound=mean_bound,
     )
 
 
@@ -99,8 +106,10 @@ class EvidenceBank:
     settings verification measures with, and optionally an open cache with the fingerprint
     algorithm key; the bank does not close the cache.
     Output: :meth:`get` returns the evidence of some candidates, equal bit for bit to what
-    :func:`measure_pairs` returns for them, with the frame evidence some bounds need measured
-    when they are given.
+    :func:`measure_pairs` returns for them (with ``mean_bound`` from
+    :func:`~picdup.verify.floor_bound` of the bounds given, none without), with the frame
+    evidence the bounds need measured. A pair stored with a floor that looser bounds do not
+    decide on is measured again.
     Errors: :class:`~picdup.errors.CacheError` when the cache cannot be read or written.
     Performance: all cached evidence of the scope is read at once (one query per 500 files);
     a pair, or its frame evidence, is measured only the first time it is asked for, and
@@ -175,11 +184,28 @@ class EvidenceBank:
         with ``bounds``, holding the frame evidence :func:`~picdup.verify.reframe` needs under
         them (so it measures nothing)."""
         ks = np.asarray(ks, dtype=np.int64)
-        todo = np.unique(ks[~self._have[ks]])
+        # A pair whose mean difference is only known to be over some floor (measured for
+        # tighter bounds) is measured again when that floor does not decide it under these.
+        limit = np.inf if bounds is None else floor_bound(bounds)
+        rec = self._records[ks]
+        undecided = np.isnan(rec["block_diff"]) & (rec["mean_diff"] <= limit)
+        todo = np.unique(ks[~self._have[ks] | (self._have[ks] & undecided)])
         if len(todo):
             ev = _measure(
-                self._stack, self._i[todo], self._j[todo], self._turns[todo], self._settings
+                self._stack,
+                self._i[todo],
+                self._j[todo],
+                self._turns[todo],
+                self._settings,
+                limit,
             )
+            # Frame evidence does not depend on the thumbnail statistics: what a pair measured
+            # again already had is kept.
+            again = self._have[todo]
+            if again.any():
+                old = self._records[todo[again]]
+                for name in _FRAME_FIELDS:
+                    getattr(ev, name)[again] = old[name]
             self._store(todo, ev)
             self._have[todo] = True
             self.measured += len(todo)
