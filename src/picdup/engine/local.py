@@ -11,7 +11,14 @@ import multiprocessing
 import signal
 import threading
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from typing import Any
 
 from picdup.errors import DecodeError
 from picdup.fingerprint import fingerprint_file, pixel_digest
@@ -84,18 +91,32 @@ def iter_fingerprints(
         return
     own = engine is None
     runner = engine if engine is not None else LocalEngine(jobs)
+    # Starting the workers takes about a third of a second (the fork server imports picdup,
+    # numpy and Pillow): meanwhile ``jobs`` threads of this process fingerprint the first files
+    # (decoding releases the GIL), leaving at least one file per worker. What they have under
+    # way when the workers are up is collected with the workers' chunks.
+    ready = runner.start()
+    threads = ThreadPoolExecutor(jobs, thread_name_prefix="picdup-start")
+    pending: set[Future[list[tuple[int, Fingerprint]]]] = set()
     try:
-        # Starting the workers takes about a quarter of a second (the fork server imports
-        # picdup, numpy and Pillow): this process fingerprints the first files meanwhile,
-        # leaving at least one file per worker.
-        ready = runner.start()
         first = 0
         while not ready.done() and first < n - jobs:
-            yield first, fingerprint_file(refs[first], max_pixels=max_pixels, decode=decode)
-            first += 1
+            if len(pending) < jobs:
+                chunk = [(first, refs[first])]
+                pending.add(threads.submit(_work_chunk, chunk, max_pixels, decode))
+                first += 1
+                continue
+            watch: list[Future[Any]] = [*pending, ready]
+            wait(watch, return_when=FIRST_COMPLETED)
+            for fut in [f for f in pending if f.done()]:
+                pending.discard(fut)
+                yield from fut.result()
         pool = runner.pool()
-        yield from _on_workers(refs, first, jobs, max_pixels, decode, pool)
+        yield from _on_workers(refs, first, jobs, max_pixels, decode, pool, pending)
     finally:
+        for fut in pending:
+            fut.cancel()
+        threads.shutdown(wait=False)
         if own:
             runner.close()
 
@@ -107,25 +128,30 @@ def _on_workers(
     max_pixels: int,
     decode: bool,
     pool: ProcessPoolExecutor,
+    pending: set[Future[list[tuple[int, Fingerprint]]]],
 ) -> Generator[tuple[int, Fingerprint], None, None]:
-    """``refs[first:]`` on the pool's workers, in chunks, a bounded number in flight."""
+    """``refs[first:]`` on the pool's workers, in chunks, a bounded number in flight, and the
+    results of ``pending`` (work already under way elsewhere) as they come."""
     n = len(refs)
     size = chunk_size(n - first, jobs)
     chunks = (
         list(zip(range(lo, min(lo + size, n)), refs[lo : lo + size], strict=True))
         for lo in range(first, n, size)
     )
-    pending: set[Future[list[tuple[int, Fingerprint]]]] = set()
     try:
         for chunk in chunks:
             pending.add(pool.submit(_work_chunk, chunk, max_pixels, decode))
             if len(pending) < jobs * _IN_FLIGHT:
                 continue
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, rest = wait(pending, return_when=FIRST_COMPLETED)
+            pending.clear()
+            pending.update(rest)
             for fut in finished:
                 yield from fut.result()
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, rest = wait(pending, return_when=FIRST_COMPLETED)
+            pending.clear()
+            pending.update(rest)
             for fut in finished:
                 yield from fut.result()
     finally:
