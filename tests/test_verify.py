@@ -55,8 +55,14 @@ def test_turn_codes_are_the_eight_symmetries() -> None:
 
 @pytest.mark.parametrize("code", range(8))
 def test_turned_phash_equals_hash_of_turned_picture(code: int) -> None:
-    g = grey(np.asarray(photo(3, 160, 128)))
+    # Sides that are whole multiples of the 128×128 reduction's: Pillow's box filter then
+    # averages whole blocks, which turning the picture only moves.
+    g = grey(np.asarray(photo(3, 256, 128)))
     assert phash_turns(g)[code] == phash(np.ascontiguousarray(turn(g[None], code)[0]))
+    # Other sides: the box filter's pixel windows are not symmetric, so a few bits move.
+    g = grey(np.asarray(photo(3, 160, 117)))
+    turned = phash(np.ascontiguousarray(turn(g[None], code)[0]))
+    assert (phash_turns(g)[code] ^ turned).bit_count() <= 4
 
 
 def test_classes_of_generated_copies(tmp_path: Path) -> None:

@@ -70,10 +70,20 @@ _WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """A reduced decode: ``rgb`` is an (H, W, 3) uint8 array, orientation applied."""
+    """A reduced decode: ``image`` is an RGB Pillow image, orientation applied.
+
+    Kept as the Pillow image the decoder made: the fingerprint's grey conversion and resizes
+    are Pillow operations, and a numpy round trip would copy the pixels twice for nothing.
+    """
 
     info: ImageInfo
-    rgb: np.ndarray
+    image: Image.Image
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The pixels as an (H, W, 3) uint8 array (a copy)."""
+        out: np.ndarray = np.asarray(self.image)
+        return out
 
 
 def _open(data: bytes, max_pixels: int, formats: Sequence[str] | None) -> Image.Image:
@@ -258,12 +268,12 @@ def decode_reduced(
                 im = _reducible(im).reduce(factor)
             if orientation != 1:
                 im = _transposed(im)
-            rgb = np.asarray(to_rgb(im))
+            rgb = to_rgb(im)
     except DECODE_FAILURES as exc:
         raise DecodeError(f"cannot decode: {exc}") from exc
     except MemoryError as exc:
         raise DecodeError("cannot decode: out of memory") from exc
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
+    if rgb.mode != "RGB" or 0 in rgb.size:
         raise DecodeError("cannot decode: no pixel data")
     info = ImageInfo(fmt, full_w, full_h, orientation, frames, mode)
     return Decoded(info, rgb)

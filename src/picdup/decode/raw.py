@@ -143,10 +143,11 @@ def decode_reduced(data: bytes, *, size: int = REDUCED_SIZE, max_pixels: int) ->
         rgb = _preview(raw, size, max_pixels, orientation)
         if rgb is None:
             rgb = _demosaic(raw, half=True)  # LibRaw applies the orientation itself
+        image = Image.fromarray(np.ascontiguousarray(rgb))
         factor = min(rgb.shape[0], rgb.shape[1]) // size
         if factor >= 2:
-            rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).reduce(factor))
-        return Decoded(ImageInfo("RAW", w, h, orientation, 1, "RGB"), np.ascontiguousarray(rgb))
+            image = image.reduce(factor)
+        return Decoded(ImageInfo("RAW", w, h, orientation, 1, "RGB"), image)
 
 
 def decode_full(data: bytes, *, max_pixels: int) -> tuple[str, tuple[int, int], bytes]:

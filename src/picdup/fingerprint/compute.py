@@ -6,11 +6,12 @@ import dataclasses
 import os
 import stat
 
+import numpy as np
 import xxhash
 
 from picdup.decode import decode_full, decode_reduced, probe
 from picdup.errors import DecodeError
-from picdup.fingerprint.hashes import content_box, content_fingerprint, grey
+from picdup.fingerprint.hashes import content_box, content_fingerprint, grey_image
 from picdup.model import FileRef, Fingerprint
 from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
@@ -19,7 +20,7 @@ __all__ = ["ALGORITHM_VERSION", "SKIPPED", "content_digest", "fingerprint_file",
 
 # Bump when anything that changes a fingerprint's value changes (hash definitions, thumbnail size,
 # trimming, decode size): cached fingerprints of another version are never reused.
-ALGORITHM_VERSION = 3
+ALGORITHM_VERSION = 4
 
 # Prefix of Fingerprint.error for files that are not images at all (counted as skipped, not as
 # errors), as opposed to images that could not be decoded.
@@ -132,10 +133,11 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         decoded = decode_reduced(data, max_pixels=max_pixels, name=ref.path)
     except DecodeError as exc:
         return Fingerprint(ref, digest, error=str(exc))
-    g = grey(decoded.rgb)
+    grey_im = grey_image(decoded.image)
+    g = np.asarray(grey_im)
     top, bottom, left, right = content_box(g)
     p_hash, d_hash, thumb, colour, turned = content_fingerprint(
-        decoded.rgb, g, (top, bottom, left, right)
+        decoded.image, grey_im, (top, bottom, left, right)
     )
     rh, rw = g.shape
     info = decoded.info

@@ -40,7 +40,7 @@ def make_thumbnail(path: str, px: int = THUMB_PX, quality: int = 80) -> bytes:
     Performance: one reduced decode (JPEG DCT scaling), about 5–20 ms for a camera photo.
     """
     decoded = decode_reduced(_read(path), size=max(16, px), max_pixels=_MAX_PIXELS)
-    im = Image.fromarray(decoded.rgb)
+    im = decoded.image
     im.thumbnail((px, px), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     im.save(buf, format="JPEG", quality=quality, optimize=True)
@@ -50,7 +50,7 @@ def make_thumbnail(path: str, px: int = THUMB_PX, quality: int = 80) -> bytes:
 def make_preview(path: str, long_side: int = 4096) -> bytes:
     """A PNG of the whole image for formats a browser cannot show (HEIC, TIFF, PNM …)."""
     decoded = decode_reduced(_read(path), size=long_side, max_pixels=_MAX_PIXELS)
-    im = Image.fromarray(decoded.rgb)
+    im = decoded.image
     im.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     im.save(buf, format="PNG", compress_level=1)
