@@ -107,3 +107,34 @@ def test_an_engine_closed_while_its_workers_start_leaves_none_behind(tmp_path: P
         assert len(multiprocessing.active_children()) == 2
     assert again == fingerprint_all(refs, jobs=1, max_pixels=10**8)
     assert multiprocessing.active_children() == []
+
+
+def test_threads_decoding_at_once_leave_the_warning_filters_as_they_were(tmp_path: Path) -> None:
+    import threading
+    import warnings
+
+    from picdup.fingerprint import fingerprint_file
+
+    refs = make_refs(tmp_path, 6)
+    before = list(warnings.filters)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(15):
+                for ref in refs:
+                    fingerprint_file(ref, max_pixels=10**8)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert warnings.filters == before
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warnings.warn("still heard", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == ["still heard"]

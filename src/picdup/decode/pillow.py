@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import re
 import struct
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,7 @@ __all__ = [
     "decode_full",
     "decode_reduced",
     "probe",
+    "quiet",
 ]
 
 # The reduced decode asks for at least this many pixels on each side. JPEG's DCT scaling
@@ -57,6 +60,39 @@ DECODE_FAILURES: tuple[type[BaseException], ...] = (
     RuntimeError,  # pillow-heif and the JPEG XL plugin report decoder failures this way
     struct.error,
 )
+
+_QUIET_LOCK = threading.Lock()
+_quiet_users = 0
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Warnings off while decoding: decoders warn about odd but readable files.
+
+    ``warnings.catch_warnings`` swaps the process-wide filter list, so two threads decoding at
+    once (the local engine's start-up threads) could leave warnings off for good: one restores
+    the list the other saved inside its own block. Instead one "ignore" filter goes first
+    while any thread is inside, and out when the last one leaves.
+    """
+    global _quiet_users
+    with _QUIET_LOCK:
+        if _quiet_users == 0:
+            warnings.filterwarnings("ignore")
+        _quiet_users += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _quiet_users -= 1
+            if _quiet_users == 0:
+                with suppress(ValueError):  # someone reset the filters meanwhile
+                    warnings.filters.remove(("ignore", None, Warning, None, 0))  # type: ignore[attr-defined]
+                # What filterwarnings does after a change: cached "already shown" marks are
+                # void.
+                mutated = getattr(warnings, "_filters_mutated", None)
+                if mutated is not None:
+                    mutated()
+
 
 # picdup checks the pixel count itself and reports a clear reason; Pillow's own warning is noise.
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -88,9 +124,8 @@ class Decoded:
 
 def _open(data: bytes, max_pixels: int, formats: Sequence[str] | None) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            # Plugins warn about odd but readable files (bad EXIF, unknown chunks); not an error.
-            warnings.simplefilter("ignore")
+        # Plugins warn about odd but readable files (bad EXIF, unknown chunks); not an error.
+        with quiet():
             im = Image.open(io.BytesIO(data), formats=list(formats) if formats else None)
     except Image.DecompressionBombError as exc:
         raise DecodeError(_bomb_message(str(exc))) from exc
@@ -130,8 +165,7 @@ def check_size(size: tuple[int, int], max_pixels: int) -> None:
 
 def _orientation(im: Image.Image) -> int:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Corrupt EXIF data": reported as orientation 1
+        with quiet():  # "Corrupt EXIF data": reported as orientation 1
             value = im.getexif().get(_ORIENTATION_TAG, 1)
     except DECODE_FAILURES:  # a corrupt EXIF block does not make the picture unreadable
         return 1
@@ -172,8 +206,7 @@ def _displayed_size(im: Image.Image, orientation: int) -> tuple[int, int]:
 
 def _frames(im: Image.Image) -> int:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             return max(1, int(getattr(im, "n_frames", 1) or 1))
     except DECODE_FAILURES:  # a broken later frame: the first one is still usable
         return 1
@@ -254,8 +287,7 @@ def decode_reduced(
     orientation = _orientation(im)
     full_w, full_h = _displayed_size(im, orientation)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             if fmt in ("JPEG", "MPO"):
                 im.draft(im.mode, (size, size))
             im.load()
@@ -289,8 +321,7 @@ def decode_full(
     """
     im = _open(data, max_pixels, formats)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             if _frames(im) > 1:
                 im.seek(0)
             im.load()
