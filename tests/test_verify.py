@@ -55,7 +55,7 @@ def test_turn_codes_are_the_eight_symmetries() -> None:
 
 @pytest.mark.parametrize("code", range(8))
 def test_turned_phash_equals_hash_of_turned_picture(code: int) -> None:
-    # Sides that are whole multiples of the 128×128 reduction's: Pillow's box filter then
+    # Sides that are whole multiples of the 32×32 reduction's: Pillow's box filter then
     # averages whole blocks, which turning the picture only moves.
     g = grey(np.asarray(photo(3, 256, 128)))
     assert phash_turns(g)[code] == phash(np.ascontiguousarray(turn(g[None], code)[0]))
