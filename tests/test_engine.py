@@ -37,10 +37,19 @@ def test_chunk_size_pinned(n: int, jobs: int, expected: int) -> None:
     assert chunk_size(n, jobs) == expected
 
 
-def test_workers_equal_one_process_and_keep_order(tmp_path: Path) -> None:
+KINDS = pytest.mark.parametrize("threads", [True, False], ids=["threads", "processes"])
+
+
+@KINDS
+def test_workers_equal_one_process_and_keep_order(tmp_path: Path, threads: bool) -> None:
     refs = make_refs(tmp_path, 24)
     seen: list[Fingerprint] = []
-    multi = fingerprint_all(refs, jobs=2, max_pixels=10**8, on_result=seen.append)
+    with LocalEngine(2, threads=threads) as engine:
+        multi = fingerprint_all(
+            refs, jobs=2, max_pixels=10**8, on_result=seen.append, engine=engine
+        )
+        # With threads, no process is ever started.
+        assert bool(multiprocessing.active_children()) is not threads
     single = fingerprint_all(refs, jobs=1, max_pixels=10**8)
     assert multi == single
     assert [fp.ref.path for fp in multi] == [r.path for r in refs]
@@ -51,7 +60,8 @@ def test_workers_equal_one_process_and_keep_order(tmp_path: Path) -> None:
     assert all(fp.ok and fp.phash for fp in multi if not fp.error)
 
 
-def test_cancel_stops_and_keeps_what_was_streamed(tmp_path: Path) -> None:
+@KINDS
+def test_cancel_stops_and_keeps_what_was_streamed(tmp_path: Path, threads: bool) -> None:
     refs = make_refs(tmp_path, 40)
     token = CancelToken()
     seen: list[Fingerprint] = []
@@ -61,8 +71,10 @@ def test_cancel_stops_and_keeps_what_was_streamed(tmp_path: Path) -> None:
         if len(seen) == 3:
             token.cancel()
 
-    with pytest.raises(Cancelled):
-        fingerprint_all(refs, jobs=2, max_pixels=10**8, cancel=token, on_result=on_result)
+    with pytest.raises(Cancelled), LocalEngine(2, threads=threads) as engine:
+        fingerprint_all(
+            refs, jobs=2, max_pixels=10**8, cancel=token, on_result=on_result, engine=engine
+        )
     assert len(seen) == 3
 
 
@@ -95,8 +107,14 @@ def test_hot_path_signatures_equal_the_reference_functions() -> None:
     )
 
 
+def test_two_jobs_run_on_threads_and_more_on_processes() -> None:
+    assert LocalEngine(1).threads and LocalEngine(2).threads
+    assert not LocalEngine(3).threads
+    assert not LocalEngine(2, threads=False).threads
+
+
 def test_an_engine_closed_while_its_workers_start_leaves_none_behind(tmp_path: Path) -> None:
-    engine = LocalEngine(2)
+    engine = LocalEngine(2, threads=False)
     engine.start()
     engine.close()
     assert multiprocessing.active_children() == []

@@ -105,7 +105,7 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes [default: all cores].",
+    help="Workers: threads up to 2, processes beyond [default: all cores].",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the one-line summary.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
@@ -115,8 +115,7 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
     type=click.Choice(["local", "dask"]),
     default="local",
     show_default=True,
-    help="Where fingerprints are computed: local worker processes, or Dask tasks "
-    "(needs picdup[dask]).",
+    help="Where fingerprints are computed: local workers, or Dask tasks (needs picdup[dask]).",
 )
 @click.option(
     "--scheduler",
