@@ -6,7 +6,7 @@ import os
 
 import click
 
-from picdup.cli.main import handle_errors
+from picdup.cli.main import handle_errors, jobs_option
 from picdup.errors import InputError
 from picdup.index.archive import ArchiveIndex, is_archive_index
 from picdup.options import ScanOptions
@@ -50,13 +50,7 @@ Running it again on the same roots reads only files that are new or changed."""
     help="near keeps everything a near or pixel query needs; exact keeps digests only "
     "(no decode: fast, but only byte-identical copies can be found).",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Workers: threads up to 2, processes beyond.",
-)
+@jobs_option
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address.")
 @click.option("--include-hidden", is_flag=True, help="Also index hidden files and folders.")

@@ -20,6 +20,7 @@ __all__ = [
     "cli",
     "fail",
     "handle_errors",
+    "jobs_option",
     "main",
 ]
 
@@ -30,6 +31,15 @@ EXIT_ACTION = 3
 EXIT_INTERRUPTED = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# ``-j/--jobs`` of every command that fingerprints (default: all cores, decided by the API).
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Workers: threads up to 2, processes beyond [default: all cores].",
+)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from picdup._text import display_path, format_bytes
 from picdup.cli.cache import show_warnings
-from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors
+from picdup.cli.main import EXIT_DUPLICATES, EXIT_OK, handle_errors, jobs_option
 from picdup.cli.progress import RichProgress
 from picdup.model import Report
 from picdup.options import ScanOptions
@@ -100,13 +100,7 @@ Exit status: 0 no duplicates, 1 duplicates found, 2 usage or input error, 130 in
 @click.option(
     "--separate", is_flag=True, help="Deduplicate each ROOT on its own instead of across all roots."
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Workers: threads up to 2, processes beyond [default: all cores].",
-)
+@jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the one-line summary.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
 @click.option("--include-hidden", is_flag=True, help="Also scan hidden files and folders.")
