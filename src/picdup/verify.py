@@ -695,17 +695,28 @@ class _Sides:
     content_b: np.ndarray
 
     @classmethod
-    def of(cls, stack: ThumbStack, i: np.ndarray, j: np.ndarray, turns: np.ndarray) -> _Sides:
-        a = stack.thumbs[i].copy()
+    def of(
+        cls,
+        stack: ThumbStack,
+        i: np.ndarray,
+        j: np.ndarray,
+        turns: np.ndarray,
+        *,
+        thumbs: bool = True,
+    ) -> _Sides:
+        """The sides of pairs ``(i[k], j[k])``; with ``thumbs=False`` only their boxes and
+        aspects (``a`` and ``b`` are empty), which is all :func:`_shared_frames` reads."""
+        a = stack.thumbs[i].copy() if thumbs else np.empty((0, 0, 0), dtype=np.uint8)
         box = stack.boxes[i].copy()
         for code in np.unique(turns[turns != 0]):
             sel = turns == code
-            a[sel] = turn(a[sel], int(code))
+            if thumbs:
+                a[sel] = turn(a[sel], int(code))
             box[sel] = _turn_boxes(box[sel], int(code))
         odd = np.where((turns & 1) == 1, -1.0, 1.0)  # a quarter turn swaps width and height
         return cls(
             a,
-            stack.thumbs[j],
+            stack.thumbs[j] if thumbs else a,
             box,
             stack.boxes[j],
             stack.frame_log_aspect[i] * odd,
@@ -834,6 +845,14 @@ def measure_frames(
     if len(need) == 0:
         return ev
     out = {name: np.array(getattr(ev, name), copy=True) for name in ("frame_err", *_FRAME_STATS)}
+    # Most pairs have no other frame at all (same aspect, nothing trimmed): that shows from
+    # their boxes, and their thumbnails are not read.
+    framed = [
+        np.isfinite(regions[:, 0, 0])
+        for regions in _shared_frames(_Sides.of(stack, i[need], j[need], turns[need], thumbs=False))
+    ]
+    out["frame_err"][need] = np.inf
+    need = need[np.logical_or.reduce(framed)]
     for lo in range(0, len(need), _PAIR_CHUNK):
         part = need[lo : lo + _PAIR_CHUNK]
         sides = _Sides.of(stack, i[part], j[part], turns[part])
