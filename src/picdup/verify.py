@@ -845,18 +845,16 @@ def measure_frames(
     if len(need) == 0:
         return ev
     out = {name: np.array(getattr(ev, name), copy=True) for name in ("frame_err", *_FRAME_STATS)}
-    # Most pairs have no other frame at all (same aspect, nothing trimmed): that shows from
-    # their boxes, and their thumbnails are not read.
-    framed = [
-        np.isfinite(regions[:, 0, 0])
-        for regions in _shared_frames(_Sides.of(stack, i[need], j[need], turns[need], thumbs=False))
-    ]
+    # The frames come from the boxes alone. Most pairs have none at all (same aspect, nothing
+    # trimmed): their thumbnails are not read.
+    frames = _shared_frames(_Sides.of(stack, i[need], j[need], turns[need], thumbs=False))
     out["frame_err"][need] = np.inf
-    need = need[np.logical_or.reduce(framed)]
-    for lo in range(0, len(need), _PAIR_CHUNK):
-        part = need[lo : lo + _PAIR_CHUNK]
+    framed = np.flatnonzero(np.logical_or.reduce([np.isfinite(f[:, 0, 0]) for f in frames]))
+    for lo in range(0, len(framed), _PAIR_CHUNK):
+        at = framed[lo : lo + _PAIR_CHUNK]
+        part = need[at]
         sides = _Sides.of(stack, i[part], j[part], turns[part])
-        regions, err = _best_frames(sides)
+        regions, err = _best_frames(sides, [f[at] for f in frames])
         out["frame_err"][part] = err
         # Row and column means of two agreeing thumbnails differ by less than their pixels do
         # (twice the mean difference at most, plus the tolerance): a worse profile cannot agree.
@@ -918,13 +916,13 @@ def reframe(
     return dataclasses.replace(ev, **fields)
 
 
-def _best_frames(sides: _Sides) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair, the (2, 4) regions of :func:`_shared_frames` whose row and column mean
-    profiles agree best, and that profile error (infinite when no other frame applies)."""
+def _best_frames(sides: _Sides, frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the (2, 4) regions of ``frames`` (:func:`_shared_frames` of ``sides``) whose
+    row and column mean profiles agree best, and that profile error (infinite when no other
+    frame applies)."""
     a, b = sides.a, sides.b
     rows_a, cols_a = a.mean(axis=2), a.mean(axis=1)
     rows_b, cols_b = b.mean(axis=2), b.mean(axis=1)
-    frames = _shared_frames(sides)
     err = np.full((len(a), len(frames)), np.inf)
     for f, regions in enumerate(frames):
         sel = np.flatnonzero(~np.isnan(regions[:, 0, 0]))
