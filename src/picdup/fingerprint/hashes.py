@@ -170,16 +170,18 @@ def _smaller(im: Image.Image, width: int, height: int) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
+def _float_image(g: np.ndarray) -> Image.Image:
+    """A greyscale array as a float ("F") Pillow image."""
+    return Image.fromarray(np.ascontiguousarray(g, dtype=np.float32), mode="F")
+
+
 def _reduced(g: np.ndarray) -> Image.Image:
-    return _reduce(Image.fromarray(np.ascontiguousarray(g, dtype=np.float32), mode="F"))
+    return _reduce(_float_image(g))
 
 
 def resize_grey(g: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average resize of a float greyscale array (Pillow's BOX filter, float precision)."""
-    im = Image.fromarray(np.ascontiguousarray(g, dtype=np.float32), mode="F")
-    out = im.resize((width, height), Image.Resampling.BOX)
-    result: np.ndarray = np.asarray(out, dtype=np.float32)
-    return result
+    return _smaller(_float_image(g), width, height)
 
 
 @lru_cache(maxsize=4)
@@ -312,7 +314,7 @@ def content_signatures(
     fingerprinting hot path does (:func:`content_fingerprint`).
     """
     rgb_im = Image.fromarray(np.ascontiguousarray(rgb))
-    grey_im = Image.fromarray(np.ascontiguousarray(g, dtype=np.float32), mode="F")
+    grey_im = _float_image(g)
     p_hash, d_hash, thumb, colour, _ = _signatures(rgb_im, grey_im, box, turns=False)
     return p_hash, d_hash, thumb, colour
 
