@@ -97,19 +97,29 @@ def iter_fingerprints(
         return
     own = engine is None
     runner = engine if engine is not None else LocalEngine(jobs)
-    if runner.threads:
-        try:
+    try:
+        if runner.threads:
             # One file a task: nothing to amortise, and a cancel waits for one file a thread.
             pool = runner.pool()
             yield from _on_workers(refs, 0, jobs, max_pixels, decode, pool, set(), size=1)
-        finally:
-            if own:
-                runner.close()
-        return
-    # Starting the workers takes about a third of a second (the fork server imports picdup,
-    # numpy and Pillow): meanwhile ``jobs`` threads of this process fingerprint the first files
-    # (decoding releases the GIL), leaving at least one file per worker. What they have under
-    # way when the workers are up is collected with the workers' chunks.
+        else:
+            yield from _on_processes(refs, jobs, max_pixels, decode, runner)
+    finally:
+        if own:
+            runner.close()
+
+
+def _on_processes(
+    refs: Sequence[FileRef], jobs: int, max_pixels: int, decode: bool, runner: LocalEngine
+) -> Generator[tuple[int, Fingerprint], None, None]:
+    """``refs`` on ``runner``'s worker processes, the first ones on threads while they start.
+
+    Starting the workers takes about a third of a second (the fork server imports picdup,
+    numpy and Pillow): meanwhile ``jobs`` threads of this process fingerprint the first files
+    (decoding releases the GIL), leaving at least one file per worker. What they have under
+    way when the workers are up is collected with the workers' chunks.
+    """
+    n = len(refs)
     ready = runner.start()
     threads = ThreadPoolExecutor(jobs, thread_name_prefix="picdup-start")
     pending: set[Future[list[tuple[int, Fingerprint]]]] = set()
@@ -132,8 +142,6 @@ def iter_fingerprints(
         for fut in pending:
             fut.cancel()
         threads.shutdown(wait=False)
-        if own:
-            runner.close()
 
 
 def _on_workers(
@@ -281,10 +289,11 @@ class LocalEngine:
     fingerprints and reuses them for the pixel digests of candidate pairs.
 
     Worker processes, or with ``threads`` (by default when ``jobs`` is at most
-    :data:`THREAD_JOBS`) threads of this process: decoding, Pillow's conversions and resizes
-    and the digest release the GIL, and on 2 cores two threads fingerprint 1.8 times as fast
-    as one, with no third of a second to start workers and nothing to pickle; beyond a few
-    cores the Python held between them (about a tenth of a photo's time) would cap threads.
+    :data:`THREAD_JOBS`) threads of this process: decoding and Pillow's conversions and
+    resizes release the GIL, and on 2 cores two threads fingerprinted the shared photos 1.86
+    times as fast as one, with no third of a second to start workers and nothing to pickle;
+    beyond a few cores the Python held between those calls (about a tenth of a photo's time)
+    would cap threads.
     """
 
     def __init__(self, jobs: int, *, threads: bool | None = None) -> None:
