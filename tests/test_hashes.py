@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from imagegen import photo
-from picdup.fingerprint.hashes import content_box, dhash, grey, phash, thumbnail
+from picdup.fingerprint.hashes import content_box, content_box_of, dhash, grey, phash, thumbnail
 from picdup.model import ImageHash
 
 
@@ -104,6 +104,47 @@ def test_light_grey_paper_is_not_a_border(grey_photo: np.ndarray) -> None:
     pic = grey_photo.copy()
     pic[:30] = 220.0
     assert content_box(pic) == (0, 240, 0, 320)
+
+
+def _edge_cases(grey_photo: np.ndarray) -> list[np.ndarray]:
+    """Pictures whose edges pass or fail each of the border tests in turn."""
+    rng = np.random.default_rng(3)
+    letterbox = np.zeros((400, 320), dtype=np.float32)
+    letterbox[80:320] = grey_photo
+    pillarbox = np.full((240, 420), 255.0, dtype=np.float32)
+    pillarbox[:, 50:370] = grey_photo
+    dark_noisy = grey_photo.copy()
+    dark_noisy[:, :3] = rng.normal(20, 5, (240, 3))  # dark but not flat: no border
+    dark_flat_line = grey_photo.copy()
+    dark_flat_line[:, -1] = 10.0  # a flat dark line one pixel wide: a border run of 1
+    mid_flat = grey_photo.copy()
+    mid_flat[-20:] = 128.0  # flat but mid-grey: no border
+    one_outlier = grey_photo.copy()
+    one_outlier[0] = 250.0
+    one_outlier[0, 7] = 0.0  # light, one pixel off: the spread decides
+    return [
+        grey_photo,
+        letterbox,
+        pillarbox,
+        dark_noisy,
+        dark_flat_line,
+        mid_flat,
+        one_outlier,
+        np.full((100, 80), 200.0, dtype=np.float32),
+        np.zeros((50, 60), dtype=np.float32),
+        np.full((1, 40), 255.0, dtype=np.float32),
+    ]
+
+
+def test_content_box_of_a_pillow_image_equals_content_box(grey_photo: np.ndarray) -> None:
+    from PIL import Image
+
+    boxes = set()
+    for pic in _edge_cases(grey_photo):
+        expected = content_box(pic)
+        assert content_box_of(Image.fromarray(pic, mode="F")) == expected
+        boxes.add(expected == (0, pic.shape[0], 0, pic.shape[1]))
+    assert boxes == {True, False}  # both kinds were checked
 
 
 @pytest.mark.parametrize("level", [0.0, 137.0, 255.0])
