@@ -22,6 +22,7 @@ import logging
 
 import numpy as np
 
+from picdup._arrays import unique
 from picdup.cache import FingerprintCache
 from picdup.cache.store import evidence_context_prefix
 from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE
@@ -189,7 +190,7 @@ class EvidenceBank:
         limit = np.inf if bounds is None else floor_bound(bounds)
         rec = self._records[ks]
         undecided = np.isnan(rec["block_diff"]) & (rec["mean_diff"] <= limit)
-        todo = np.unique(ks[~self._have[ks] | (self._have[ks] & undecided)])
+        todo = unique(ks[~self._have[ks] | (self._have[ks] & undecided)])
         if len(todo):
             ev = _measure(
                 self._stack,
@@ -215,7 +216,7 @@ class EvidenceBank:
         need = frames_needed(out, bounds)
         if len(need) == 0:
             return out
-        framed = np.unique(ks[need])
+        framed = unique(ks[need])
         # Measured in the stored order, so a pair's frame evidence is the same whichever file
         # came first in the scan that measured it (of two frames that tie, the first is taken).
         swap = np.fromiter((self._swapped(int(k)) for k in framed), dtype=bool, count=len(framed))

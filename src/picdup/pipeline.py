@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from picdup._arrays import unique
 from picdup._version import __version__
 from picdup.cache import FingerprintCache, algorithm_key, default_cache_path, pixel_key
 from picdup.cache.paths import default_cache_dir
@@ -477,7 +478,7 @@ def candidate_matches(
     crop_search = options.mode in ("edited", "similar") and options.bounds.edited_crop > 0
     tilt_search = options.rotations and options.loosest.rank >= MatchClass.EDITED.rank
     # Only the crop and tilt searches read every thumbnail; otherwise only the candidates'.
-    rows = None if crop_search or tilt_search else np.union1d(i, j)
+    rows = None if crop_search or tilt_search else unique(np.concatenate([i, j]))
     loaded = load_thumbs(reps, range(len(reps)) if rows is None else rows.tolist(), options)
     stack = ThumbStack.of(reps, rows=rows, thumbs=loaded)
     has = np.array([bool(fp.thumb) or k in loaded for k, fp in enumerate(reps)], dtype=bool)
@@ -1177,7 +1178,7 @@ def match_against(
             phashes = np.fromiter((fp.phash for fp in new), dtype=np.uint64, count=n_new)
             qi, ej, d = index.near(phashes, radius)
         slot: dict[int, int] = {}
-        for e in np.unique(ej):
+        for e in unique(ej):
             fp = index.fingerprint(int(e))
             if fp.ref.path in new_paths:
                 continue  # a NEW root inside the archive: a file is not its own duplicate
@@ -1230,7 +1231,7 @@ def _verify(
 ) -> list[Match]:
     """:func:`verify_pairs` on the rows the pairs use, pixel digests gathered in one batch
     (cached, and decoded on every core) as :func:`candidate_matches` does."""
-    rows = np.unique(np.concatenate([i, j]))
+    rows = unique(np.concatenate([i, j]))
     local = {int(k): n for n, k in enumerate(rows)}
     sub = [fps[int(k)] for k in rows]
     li = np.array([local[int(k)] for k in i], dtype=np.int64)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from picdup._arrays import unique
 from picdup.edited import edited_evidence
 from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE, turn
 from picdup.model import Fingerprint, Match, MatchClass
@@ -567,7 +568,7 @@ def measure_pairs(
             turns[lo : lo + _PAIR_CHUNK],
         )
         levels_a = stack.thumbs[ci]
-        for code in np.unique(ct[ct != 0]):
+        for code in unique(ct[ct != 0]):
             sel = ct == code
             levels_a[sel] = turn(levels_a[sel], int(code))
         levels_b = stack.thumbs[cj]
@@ -603,7 +604,7 @@ def measure_pairs(
     la[(turns & 1) == 1] *= -1  # a quarter turn swaps width and height
     aspect_diff = np.abs(la - stack.log_aspect[j])
     col_i = stack.colours[i].astype(np.int16)
-    for code in np.unique(turns[turns != 0]):
+    for code in unique(turns[turns != 0]):
         sel = turns == code
         col_i[sel] = np.moveaxis(turn(np.moveaxis(col_i[sel], 3, 1), int(code)), 1, 3)
     col_j = stack.colours[j].astype(np.int16)
@@ -708,7 +709,7 @@ class _Sides:
         aspects (``a`` and ``b`` are empty), which is all :func:`_shared_frames` reads."""
         a = stack.thumbs[i].copy() if thumbs else np.empty((0, 0, 0), dtype=np.uint8)
         box = stack.boxes[i].copy()
-        for code in np.unique(turns[turns != 0]):
+        for code in unique(turns[turns != 0]):
             sel = turns == code
             if thumbs:
                 a[sel] = turn(a[sel], int(code))

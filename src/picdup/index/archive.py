@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from picdup._arrays import unique
 from picdup.errors import ConfigError, InputError
 from picdup.fingerprint.compute import ALGORITHM_VERSION
 from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE
@@ -118,7 +119,7 @@ class RowStack:
         rows = np.asarray(rows, dtype=np.int64)
         out = np.empty((len(rows), self.width), dtype=np.uint8)
         part_of = np.searchsorted(self.offsets, rows, side="right") - 1
-        for p in np.unique(part_of):
+        for p in unique(part_of):
             sel = part_of == p
             src, idx = self.parts[int(p)]
             local = rows[sel] - self.offsets[p]
@@ -496,7 +497,7 @@ class ArchiveIndex:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty.copy(), np.empty(0, dtype=np.uint8)
         n = len(entries)
-        pair_keys = np.unique(np.concatenate(found_q) * n + np.concatenate(found_e))
+        pair_keys = unique(np.concatenate(found_q) * n + np.concatenate(found_e))
         qi = pair_keys // n
         ej = pair_keys % n
         d = np.bitwise_count(q[qi] ^ entries[ej]).astype(np.uint8)
