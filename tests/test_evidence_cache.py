@@ -562,6 +562,20 @@ def test_integer_tolerant_diff_equals_the_reference(fps: list[Fingerprint]) -> N
     assert fast.dtype == ref.dtype == np.float32 and fast.tobytes() == ref.tobytes()
 
 
+def test_block_means_of_level_differences_are_exact() -> None:
+    # Differences of plain thumbnails are multiples of 1/32: any order of summing a block
+    # gives the same number, so the block means equal numpy's mean over the 5-D view.
+    from picdup.verify import _blocks
+
+    rng = np.random.default_rng(4)
+    levels = (rng.integers(0, 256 * 32, (7, 128, 128)) / 32).astype(np.float32)
+    expected = levels.reshape(7, 32, 4, 32, 4).mean(axis=(2, 4)).reshape(7, -1)
+    assert _blocks(levels).tobytes() == expected.tobytes()
+    resampled = (rng.random((3, 128, 128)) * 255).astype(np.float32)
+    means = resampled.reshape(3, 32, 4, 32, 4).mean(axis=(2, 4)).reshape(3, -1)
+    assert np.allclose(_blocks(resampled), means, rtol=0, atol=1e-4)
+
+
 def test_changed_bounds_with_a_warm_cache_equal_a_scan_without_it(tmp_path: Path) -> None:
     root = tree(tmp_path / "pics")
     db = str(tmp_path / "c.sqlite3")
