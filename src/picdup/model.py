@@ -139,6 +139,10 @@ class Fingerprint:
     ``error`` is set, and the rest left empty, when the file could not be read.
     ``phash_turns`` holds the pHash of the 7 flips and quarter turns of the content (7 big-endian
     64-bit words, codes 1–7 of :func:`picdup.fingerprint.hashes.turn`), for ``--rotations``.
+    ``stream_digest`` (JPEGs only, else empty) digests the coded picture without its metadata
+    and with its orientation: equal stream digests mean equal pixels, so a copy whose metadata
+    alone was rewritten is a ``pixel`` match without two full decodes
+    (:mod:`picdup.fingerprint.stream`).
     """
 
     ref: FileRef
@@ -154,6 +158,7 @@ class Fingerprint:
     phash_turns: bytes = b""
     content_left: int = 0
     content_top: int = 0
+    stream_digest: str = ""
 
     @property
     def ok(self) -> bool:

@@ -619,10 +619,10 @@ def _verify_candidates(
         turns[maybe],
         evidence=bank.get(maybe, bounds),
     )
-    with _PixelDigests([reps[k].ref for k in sorted(wanted)], options, cancel, engine) as found:
+    with _PixelDigests([reps[k] for k in sorted(wanted)], options, cancel, engine) as found:
 
         def digest_of(k: int) -> str | None:
-            return found.get(reps[k].ref)
+            return found.get(reps[k])
 
         return _verify_rest(reps, stack, bank, candidates, options, cancel, rank, digest_of)
 
@@ -710,13 +710,17 @@ def _with_turned_candidates(
 
 
 class _PixelDigests:
-    """Pixel digests of ``refs``, from the cache or decoding on the workers *while* the caller
+    """Pixel digests of ``fps``, from the cache or decoding on the workers *while* the caller
     goes on measuring thumbnails; :meth:`get` waits only for the file it asks for. Files not
-    among ``refs`` are computed when asked for. Fresh digests are cached on exit."""
+    among ``fps`` are computed when asked for. Fresh digests are cached on exit.
+
+    Files of one stream digest (the same coded JPEG, other metadata) have the same pixels: one
+    of them is decoded and the others share its digest.
+    """
 
     def __init__(
         self,
-        refs: Sequence[FileRef],
+        fps: Sequence[Fingerprint],
         options: ScanOptions,
         cancel: CancelToken | None,
         engine: LocalEngine | None,
@@ -725,7 +729,9 @@ class _PixelDigests:
         self._known: dict[str, str | None] = {}
         self._fresh: list[tuple[FileRef, str]] = []
         self._futures: dict[str, tuple[FileRef, Future[str | None]]] = {}
-        todo = list(refs)
+        # Stream digest -> the file whose pixel digest stands for all files of that stream.
+        self._stands_for: dict[str, FileRef] = {}
+        todo = [fp.ref for fp in fps]
         if todo and options.use_cache:
             cache = open_cache(options, warn=False)
             if cache is not None:
@@ -733,17 +739,40 @@ class _PixelDigests:
                     self._known.update(
                         cache.pixel_digests(todo, pixel_key(max_pixels=options.max_pixels))
                     )
-                todo = [r for r in todo if r.path not in self._known]
-        if engine is not None and options.jobs > 1 and len(todo) > 1:
+        for fp in fps:  # a cached digest first, so that no other file of its stream is decoded
+            if fp.stream_digest and fp.ref.path in self._known:
+                self._stands_for.setdefault(fp.stream_digest, fp.ref)
+        own: list[FileRef] = []
+        for fp in fps:
+            if fp.ref.path in self._known:
+                continue
+            stream = fp.stream_digest
+            if stream and self._stands_for.setdefault(stream, fp.ref).path != fp.ref.path:
+                continue
+            own.append(fp.ref)
+        if engine is not None and options.jobs > 1 and len(own) > 1:
             futures = submit_pixel_digests(
-                [r.path for r in todo], max_pixels=options.max_pixels, engine=engine
+                [r.path for r in own], max_pixels=options.max_pixels, engine=engine
             )
-            self._futures = {r.path: (r, f) for r, f in zip(todo, futures, strict=True)}
-        elif todo:
-            found = pixel_digests(todo, options, cancel)
-            self._known.update({r.path: found.get(r.path) for r in todo})
+            self._futures = {r.path: (r, f) for r, f in zip(own, futures, strict=True)}
+        elif own:
+            found = pixel_digests(own, options, cancel)
+            self._known.update({r.path: found.get(r.path) for r in own})
 
-    def get(self, ref: FileRef) -> str | None:
+    def get(self, fp: Fingerprint) -> str | None:
+        ref = fp.ref
+        if ref.path in self._known:
+            return self._known[ref.path]
+        proxy = self._stands_for.setdefault(fp.stream_digest, ref) if fp.stream_digest else ref
+        if proxy.path != ref.path:
+            digest = self._digest(proxy)
+            self._known[ref.path] = digest
+            if digest is not None:
+                self._fresh.append((ref, digest))  # a later scan finds it in the cache
+            return digest
+        return self._digest(ref)
+
+    def _digest(self, ref: FileRef) -> str | None:
         if ref.path not in self._known:
             pending = self._futures.pop(ref.path, None)
             if pending is None:  # not foreseen by the first pass: compute it now

@@ -1031,9 +1031,10 @@ def verify_pairs(
     """Confirm candidate pairs and classify them; pairs without enough evidence are dropped.
 
     ``pixel_digest(k)`` returns the pixel digest of fingerprint ``k`` (computed lazily, memoised
-    by the caller), or None when it cannot be computed. ``turns`` gives, per pair, the flip or
-    quarter turn of ``i[k]`` that the candidate search matched (0: none). ``evidence``, when
-    given, is what :func:`measure_pairs` returns for these pairs with
+    by the caller), or None when it cannot be computed; it is not asked for a pair of equal
+    :attr:`~picdup.model.Fingerprint.stream_digest`, which are pixel copies. ``turns`` gives,
+    per pair, the flip or quarter turn of ``i[k]`` that the candidate search matched (0: none).
+    ``evidence``, when given, is what :func:`measure_pairs` returns for these pairs with
     :func:`measure_settings` (measured earlier, or cached); else it is measured here. Frame
     evidence it holds (:func:`measure_frames`) is used as it is; what these bounds need
     besides is measured here.
@@ -1074,9 +1075,12 @@ def verify_pairs(
             and distance[k] <= 2
             and (ev.mean_diff[k] == 0.0 or not _same_reduced_decode(fa, fb))
         ):
-            da, db = pixel_digest(a), pixel_digest(b)
-            if da is not None and da == db:
-                cls = MatchClass.PIXEL
+            if fa.stream_digest and fa.stream_digest == fb.stream_digest:
+                cls = MatchClass.PIXEL  # the same coded picture: no full decode needed
+            else:
+                da, db = pixel_digest(a), pixel_digest(b)
+                if da is not None and da == db:
+                    cls = MatchClass.PIXEL
         if cls is None:
             if near[k]:
                 cls = MatchClass.NEAR

@@ -11,6 +11,7 @@ import xxhash
 from picdup.decode import decode_full, decode_reduced, probe
 from picdup.errors import DecodeError
 from picdup.fingerprint.hashes import content_box_of, content_fingerprint, grey_image
+from picdup.fingerprint.stream import stream_digest
 from picdup.model import FileRef, Fingerprint
 from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
@@ -29,6 +30,10 @@ SKIPPED = "skipped: "
 def content_digest(data: bytes) -> str:
     """xxh3-128 of the bytes, as hex: the evidence for an ``exact`` match."""
     return xxhash.xxh3_128_hexdigest(data)
+
+
+# Formats whose stream digest is taken (an MPO is a JPEG with more pictures after the first).
+_JPEG = frozenset({"JPEG", "MPO"})
 
 
 class _Changed(OSError):
@@ -159,6 +164,7 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
         content_height=max(1, round((bottom - top) * info.height / rh)),
         content_left=round(left * info.width / rw),
         content_top=round(top * info.height / rh),
+        stream_digest=stream_digest(data, info.orientation) if info.format in _JPEG else "",
     )
 
 

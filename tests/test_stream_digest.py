@@ -1,0 +1,164 @@
+"""The JPEG stream digest: equal only for files that decode to the same pixels, and the pixel
+copies it confirms without a full decode."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import picdup.pipeline
+from imagegen import jpeg_with_density, photo, save, strip_exif, to_bytes
+from picdup.fingerprint.stream import stream_digest
+from picdup.model import FileRef
+from picdup.options import ScanOptions
+from picdup.pipeline import run_scan
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.int16)
+
+
+def _with_exif(seed: int, **tags: object) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    for tag, value in tags.items():
+        exif[int(tag.removeprefix("t"))] = value
+    return to_bytes(photo(seed, 320, 240), "JPEG", exif=exif)
+
+
+def _segments_patched(data: bytes, ids: tuple[int, int, int]) -> bytes:
+    """``data`` with its three components renumbered (in the frame and in the scan header)."""
+    out = bytearray(data)
+    sof, sos = data.index(b"\xff\xc0"), data.index(b"\xff\xda")
+    for c, new in enumerate(ids):
+        assert out[sof + 10 + 3 * c] == out[sos + 5 + 2 * c] == c + 1
+        out[sof + 10 + 3 * c] = out[sos + 5 + 2 * c] = new
+    return bytes(out)
+
+
+def _without_jfif(data: bytes) -> bytes:
+    assert data[2:4] == b"\xff\xe0"
+    return data[:2] + data[4 + int.from_bytes(data[4:6], "big") :]
+
+
+def test_metadata_rewrites_keep_the_digest_and_the_pixels() -> None:
+    original = _with_exif(1)
+    rewrites = [
+        strip_exif(original),
+        jpeg_with_density(original, 300),
+        _without_jfif(original),
+        original[:2] + b"\xff\xfe\x00\x07hello" + original[2:],  # a comment
+        _with_exif(1, t270="a description"),  # another EXIF block, same coded picture
+    ]
+    digest = stream_digest(original, 1)
+    assert len(digest) == 32
+    for data in rewrites:
+        assert data != original
+        assert stream_digest(data, 1) == digest
+        assert np.array_equal(_pixels(data), _pixels(original))
+
+
+def test_other_pictures_orientations_and_encodings_differ() -> None:
+    original = to_bytes(photo(2, 320, 240), "JPEG", quality=90)
+    digest = stream_digest(original, 1)
+    assert stream_digest(original, 6) != digest  # shown turned: other displayed pixels
+    assert stream_digest(to_bytes(photo(2, 320, 240), "JPEG", quality=89), 1) != digest
+    assert stream_digest(to_bytes(photo(3, 320, 240), "JPEG", quality=90), 1) != digest
+    # Re-encoded as progressive with the same tables: other coded data, so no shortcut (the
+    # full decode decides such a pair).
+    with Image.open(io.BytesIO(original)) as im:
+        progressive = to_bytes(im, "JPEG", quality="keep", progressive=True)
+    assert stream_digest(progressive, 1) != digest
+
+
+def test_the_jfif_marker_counts_where_it_decides_the_colours() -> None:
+    plain = to_bytes(photo(4, 96, 64), "JPEG", quality=85)
+    # Components numbered R, G, B: libjpeg decodes them as RGB without a JFIF marker and as
+    # YCbCr with one, so the two files show other colours and must not share a digest.
+    rgb_ids = _segments_patched(plain, (82, 71, 66))
+    bare = _without_jfif(rgb_ids)
+    assert np.abs(_pixels(rgb_ids) - _pixels(bare)).max() > 50
+    assert stream_digest(rgb_ids, 1) != stream_digest(bare, 1)
+    # Numbered 1, 2, 3 (what cameras write) the marker changes nothing.
+    assert np.array_equal(_pixels(plain), _pixels(_without_jfif(plain)))
+    assert stream_digest(plain, 1) == stream_digest(_without_jfif(plain), 1)
+
+
+def test_an_adobe_segment_is_part_of_the_digest() -> None:
+    plain = _without_jfif(to_bytes(photo(5, 96, 64), "JPEG", quality=85))
+    adobe = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x01"  # transform 1: YCbCr
+    as_ycc = plain[:2] + adobe + plain[2:]
+    as_rgb = plain[:2] + adobe[:-1] + b"\x00" + plain[2:]  # transform 0: RGB
+    assert np.array_equal(_pixels(as_ycc), _pixels(plain))
+    assert not np.array_equal(_pixels(as_rgb), _pixels(plain))
+    assert stream_digest(as_rgb, 1) != stream_digest(as_ycc, 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\xff\xd8",
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+        b"\xff\xd8\xff\xe1\xff\xff" + b"\x00" * 16,  # a segment longer than the file
+        b"\xff\xd8\xff\xe0\x00\x01" + b"\x00" * 16,  # a length below its own two bytes
+        b"\xff\xd8\x00\x00" + b"\x00" * 16,  # no marker where one must be
+    ],
+)
+def test_anything_but_a_clean_jpeg_head_gets_no_digest(data: bytes) -> None:
+    assert stream_digest(data, 1) == ""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pixel_copies_of_one_stream_are_decoded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    root = tmp_path / "photos"
+    root.mkdir()
+    original = _with_exif(6)
+    (root / "a.jpg").write_bytes(original)
+    (root / "b-stripped.jpg").write_bytes(strip_exif(original))
+    (root / "c-300dpi.jpg").write_bytes(jpeg_with_density(original, 300))
+    with Image.open(root / "a.jpg") as im:
+        save(im, root / "d-converted.png")
+    decoded: list[str] = []
+    real = picdup.pipeline.pixel_digests
+
+    def counting(refs: Sequence[FileRef], *args: object, **kwargs: object) -> dict[str, str]:
+        decoded.extend(Path(r.path).name for r in refs)
+        return real(refs, *args, **kwargs)  # type: ignore[arg-type]
+
+    real_submit = picdup.pipeline.submit_pixel_digests
+
+    def counting_submit(paths: Sequence[str], **kwargs: object) -> object:
+        decoded.extend(Path(p).name for p in paths)
+        return real_submit(paths, **kwargs)  # type: ignore[arg-type]
+
+    # Spies on the two ways a full decode is asked for (in this process, or on the workers).
+    monkeypatch.setattr(picdup.pipeline, "pixel_digests", counting)
+    monkeypatch.setattr(picdup.pipeline, "submit_pixel_digests", counting_submit)
+    report = run_scan(
+        [str(root)],
+        ScanOptions(jobs=jobs, cache_path=str(tmp_path / "cache.sqlite3")),
+        progress=None,
+        command=[],
+    )
+    (group,) = report.groups
+    assert {Path(m.path).name: m.cls for m in group.members} == {
+        "a.jpg": "keeper",
+        "b-stripped.jpg": "pixel",
+        "c-300dpi.jpg": "pixel",
+        "d-converted.png": "pixel",
+    }
+    # The PNG is compared with one of the three JPEGs, decoded in full once for all three.
+    assert sorted(decoded) in (
+        ["a.jpg", "d-converted.png"],
+        ["b-stripped.jpg", "d-converted.png"],
+        ["c-300dpi.jpg", "d-converted.png"],
+    )
