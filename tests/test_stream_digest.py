@@ -115,6 +115,21 @@ def test_anything_but_a_clean_jpeg_head_gets_no_digest(data: bytes) -> None:
     assert stream_digest(data, 1) == ""
 
 
+def test_damaged_jpegs_never_raise() -> None:
+    data = to_bytes(photo(8, 64, 48), "JPEG", quality=80)
+    # A restart marker has no length: a decoder takes the two bytes after it for stray bytes,
+    # not for a segment, so the head is not framed as the digest would frame it.
+    assert stream_digest(data[:2] + b"\xff\xd0\x00\x02" + data[2:], 1) == ""
+    # Every single-byte change of a JPEG's head: a digest or none, never an exception.
+    head = data.index(b"\xff\xda") + 16
+    for pos in range(head):
+        for value in (0x00, 0x01, 0xD0, 0xDA, 0xFF):
+            damaged = data[:pos] + bytes([value]) + data[pos + 1 :]
+            assert isinstance(stream_digest(damaged, 1), str)
+    for cut in range(head):
+        assert isinstance(stream_digest(data[:cut], 1), str)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_pixel_copies_of_one_stream_are_decoded_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int

@@ -29,6 +29,8 @@ _SOS = 0xDA
 _APP0, _APP14, _APP15, _COM = 0xE0, 0xEE, 0xEF, 0xFE
 # Frame headers (SOF0–SOF15 except DHT, JPG and DAC, which share the range).
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Markers without a length (TEM, RST0–7, SOI, EOI): none belongs before the first scan.
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
 # YCbCr by the component ids alone, whatever the markers say (libjpeg's last rule, and the
 # one JFIF would give too).
 _PLAIN_IDS = (1, 2, 3)
@@ -52,6 +54,9 @@ def stream_digest(data: bytes, orientation: int) -> str:
         if marker == 0xFF:  # a fill byte before the marker
             pos += 1
             continue
+        if marker in _STANDALONE:
+            # No length field: framed otherwise than here, and never in a sane file's header.
+            return ""
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         end = pos + 2 + length
         if length < 2 or end > end_of_data:
