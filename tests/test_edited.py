@@ -171,3 +171,36 @@ def test_edited_mode_end_to_end(tmp_path: Path, run_cli: RunCli) -> None:
     res = run_cli("scan", str(root), "-o", str(near), "-q", "--jobs", "1")
     assert res.returncode == EXIT_OK, res.stderr  # a crop and a watermark are not near copies
     assert _groups(near) == []
+
+
+def test_sampling_and_quantiles_equal_their_plain_definitions() -> None:
+    # The fast paths (one flat index for the four neighbours; quantiles of sorted rows) give
+    # the very numbers of the plain definitions, so no evidence changes.
+    from picdup.edited import _TONE_QUANTILES, _positions, _sample, _tone_quantiles
+
+    rng = np.random.default_rng(3)
+    x = (rng.random((5, 32, 32)) * 255).astype(np.float32)
+    x[0] = np.round(x[0] / 32) * 32  # many equal levels
+    scale = (0.8 + 0.3 * rng.random(5)).astype(np.float32)
+    first = (0.15 * rng.random(5) - 0.02).astype(np.float32)  # some positions off the edge
+    rows, cols = _positions(scale, first, 32), _positions(scale[::-1].copy(), first, 32)
+    n = 32
+    r = np.clip(rows, 0, n - 1)
+    c = np.clip(cols, 0, n - 1)
+    y0 = np.minimum(np.floor(r).astype(np.int64), n - 2)
+    x0 = np.minimum(np.floor(c).astype(np.int64), n - 2)
+    wy = (r - y0)[:, :, None].astype(np.float32)
+    wx = (c - x0)[:, None, :].astype(np.float32)
+    k, r0, c0 = np.arange(5)[:, None, None], y0[:, :, None], x0[:, None, :]
+    a00, a01 = x[k, r0, c0], x[k, r0, c0 + 1]
+    a10, a11 = x[k, r0 + 1, c0], x[k, r0 + 1, c0 + 1]
+    top, bottom = a00 + (a01 - a00) * wx, a10 + (a11 - a10) * wx
+    expected = (
+        top + (bottom - top) * wy,
+        bottom - top,
+        (a01 - a00) * (1 - wy) + (a11 - a10) * wy,
+    )
+    for got, want in zip(_sample(x, rows, cols, gradients=True), expected, strict=True):
+        assert np.array_equal(got, want)
+    q = np.linspace(0.0, 1.0, _TONE_QUANTILES)
+    assert np.array_equal(_tone_quantiles(x), np.quantile(x.reshape(5, -1), q, axis=1).T)

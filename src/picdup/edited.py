@@ -132,10 +132,12 @@ def _sample(
     x0 = np.minimum(np.floor(cols).astype(np.int64), n - 2)
     wy = (rows - y0)[:, :, None].astype(np.float32)
     wx = (cols - x0)[:, None, :].astype(np.float32)
-    k = np.arange(p)[:, None, None]
-    r0, c0 = y0[:, :, None], x0[:, None, :]
-    a00, a01 = x[k, r0, c0], x[k, r0, c0 + 1]
-    a10, a11 = x[k, r0 + 1, c0], x[k, r0 + 1, c0 + 1]
+    # The four neighbours by one flat index and its offsets: indexing with three broadcast
+    # index arrays builds the flat index anew for each neighbour, which took half the time.
+    at = (np.arange(p) * (n * n))[:, None, None] + (y0 * n)[:, :, None] + x0[:, None, :]
+    flat = x.reshape(-1)
+    a00, a01 = flat.take(at), flat.take(at + 1)
+    a10, a11 = flat.take(at + n), flat.take(at + (n + 1))
     top = a00 + (a01 - a00) * wx
     bottom = a10 + (a11 - a10) * wx
     out = top + (bottom - top) * wy
@@ -197,19 +199,28 @@ def _refine(
     return sy, cy, sx, cx
 
 
-def _tone_match(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``x`` with its grey levels mapped so that its histogram matches ``y``'s.
+def _tone_quantiles(x: np.ndarray) -> np.ndarray:
+    """(P, _TONE_QUANTILES) evenly spaced quantiles of the levels of each picture of ``x``.
+
+    Quantiles depend only on the sorted values, and np.quantile partitions sorted rows in a
+    fraction of the time it takes on raw ones (66 partition points along a strided axis):
+    sorting first gives the same numbers in about half the time.
+    """
+    q = np.linspace(0.0, 1.0, _TONE_QUANTILES)
+    out: np.ndarray = np.quantile(np.sort(x.reshape(len(x), -1), axis=1), q, axis=1).T
+    return out
+
+
+def _tone_match(x: np.ndarray, qx: np.ndarray, qy: np.ndarray) -> np.ndarray:
+    """``x`` with its grey levels mapped so that its histogram matches the one whose
+    :func:`_tone_quantiles` are ``qy`` (``qx``: those of ``x``).
 
     A piecewise-linear map between the two sides' quantiles: any monotone tone change
     (brightness, contrast, gamma, clipped highlights) is undone, while a caption or a line of
     text, which covers few pixels, hardly moves the quantiles and so is not explained away.
     """
-    p = len(x)
-    q = np.linspace(0.0, 1.0, _TONE_QUANTILES)
-    qx = np.quantile(x.reshape(p, -1), q, axis=1).T  # (P, Q)
-    qy = np.quantile(y.reshape(p, -1), q, axis=1).T
     out = np.empty_like(x, dtype=np.float32)
-    for k in range(p):
+    for k in range(len(x)):
         # Equal quantiles (a flat region) would make the map jump: keep the first of each run.
         keep = np.concatenate([[True], np.diff(qx[k]) > 1e-3])
         out[k] = np.interp(x[k], qx[k][keep], qy[k][keep])
@@ -334,7 +345,8 @@ def edited_evidence(
         na, nb = _normalise(na), _normalise(nb)
     # Histogram matching is one-way: clipped highlights (many levels made one) can be mapped
     # onto the clipped side but not back. Map whichever side ends closer to the other.
-    ta, tb = _tone_match(na, nb), _tone_match(nb, na)
+    qa, qb = _tone_quantiles(na), _tone_quantiles(nb)
+    ta, tb = _tone_match(na, qa, qb), _tone_match(nb, qb, qa)
     a_to_b = np.abs(ta - nb).mean(axis=(1, 2)) <= np.abs(tb - na).mean(axis=(1, 2))
     na = np.where(a_to_b[:, None, None], ta, na)
     nb = np.where(a_to_b[:, None, None], nb, tb)
