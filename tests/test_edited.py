@@ -204,3 +204,16 @@ def test_sampling_and_quantiles_equal_their_plain_definitions() -> None:
         assert np.array_equal(got, want)
     q = np.linspace(0.0, 1.0, _TONE_QUANTILES)
     assert np.array_equal(_tone_quantiles(x), np.quantile(x.reshape(5, -1), q, axis=1).T)
+
+
+@pytest.mark.parametrize("f", [2, 4])
+def test_block_means_are_the_means_of_the_blocks(f: int) -> None:
+    from picdup.edited import block_means
+
+    rng = np.random.default_rng(f)
+    levels = rng.integers(0, 256, (3, 32, 32)).astype(np.float32)
+    plain = levels.reshape(3, 32 // f, f, 32 // f, f).mean(axis=(2, 4))
+    assert np.array_equal(block_means(levels, f), plain)  # whole levels: exact sums
+    x = (rng.random((3, 32, 32)) * 255).astype(np.float32)
+    plain = x.reshape(3, 32 // f, f, 32 // f, f).mean(axis=(2, 4))
+    assert np.allclose(block_means(x, f), plain, rtol=0, atol=1e-4)

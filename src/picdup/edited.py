@@ -91,9 +91,25 @@ class EditedEvidence:
     cropped: np.ndarray  # bool: the alignment found a crop
 
 
-def _pool(x: np.ndarray, f: int) -> np.ndarray:
+def block_means(x: np.ndarray, f: int) -> np.ndarray:
+    """The mean of each ``f`` × ``f`` block of each (n, n) picture of ``x`` (P, n/f, n/f).
+
+    Rows of a block are added first, then the columns of those sums, by whole-array additions:
+    a tenth of the cost of ``mean(axis=(2, 4))`` over a 5-D view (a strided reduction). The
+    order of the additions differs from numpy's, which can move the last bit of a float sum
+    (VERIFY_VERSION 4 for verification's blocks, 5 for the edited test's pooling).
+    """
     p, n, _ = x.shape
-    out: np.ndarray = x.reshape(p, n // f, f, n // f, f).mean(axis=(2, 4))
+    m = n // f
+    band = x.reshape(p, m, f, n)
+    rows = band[:, :, 0] + band[:, :, 1]
+    for r in range(2, f):
+        rows += band[:, :, r]
+    cells = rows.reshape(p, m, m, f)
+    out: np.ndarray = cells[..., 0] + cells[..., 1]
+    for c in range(2, f):
+        out += cells[..., c]
+    out /= out.dtype.type(f * f)
     return out
 
 
@@ -307,7 +323,7 @@ def edited_evidence(
     cropped = np.zeros(p, dtype=bool)
     if max_crop > 0 and p:
         f = _N // _COARSE
-        a32, b32 = _pool(na, f), _pool(nb, f)
+        a32, b32 = block_means(na, f), block_means(nb, f)
         found = []
         for x, y in ((a32, b32), (b32, a32)):  # x holds the region that is all of y
             csx, ccx, ecx = _profile_search(x.mean(axis=1), y.mean(axis=1), max_crop)
@@ -317,7 +333,7 @@ def edited_evidence(
         sy, cy, sx, cx = (np.where(outer_a, found[0][k], found[1][k]) for k in range(4))
         x = np.where(outer_a[:, None, None], na, nb)
         y = np.where(outer_a[:, None, None], nb, na)
-        x32, y32 = _pool(x, f), _pool(y, f)
+        x32, y32 = block_means(x, f), block_means(y, f)
         w32, _, _ = _sample(x32, _positions(sy, cy, _COARSE), _positions(sx, cx, _COARSE))
         coarse = np.abs(_normalise(w32) - _normalise(y32)).mean(axis=(1, 2))
         near = np.flatnonzero(coarse <= _GATE)
@@ -325,8 +341,8 @@ def edited_evidence(
             params = (sy[near], cy[near], sx[near], cx[near])
             for size, steps in _LK_STEPS:
                 g = _N // size
-                xs = _soften(_pool(x[near], g) if g > 1 else x[near])
-                ys = _soften(_pool(y[near], g) if g > 1 else y[near])
+                xs = _soften(block_means(x[near], g) if g > 1 else x[near])
+                ys = _soften(block_means(y[near], g) if g > 1 else y[near])
                 params = _refine(xs, ys, params, steps)
             # Keep the region inside the picture and each margin within max_crop: a crop never
             # shows more than the original, and a larger one is not an edit this class allows.
@@ -352,7 +368,7 @@ def edited_evidence(
     nb = np.where(a_to_b[:, None, None], nb, tb)
     d = diff(na.astype(np.float32), nb.astype(np.float32))
     shift = _local_shift(na, nb)
-    blocks = _pool(d, _BLOCK)
+    blocks = block_means(d, _BLOCK)
     mean = d.mean(axis=(1, 2))
     share = (blocks > block_bound).reshape(p, -1).mean(axis=1)
     window = _corner_window(blocks)

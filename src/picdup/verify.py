@@ -37,7 +37,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from picdup._arrays import unique
-from picdup.edited import edited_evidence
+from picdup.edited import block_means, edited_evidence
 from picdup.fingerprint.hashes import COLOUR_SIZE, THUMB_SIZE, turn
 from picdup.model import Fingerprint, Match, MatchClass
 from picdup.options import Bounds
@@ -64,8 +64,9 @@ __all__ = [
 # The version of the evidence :func:`measure_pairs` and :func:`measure_frames` return. Bump it
 # with any change that can alter a measured value, or a field or its dtype: cached evidence of
 # other versions is never used, and is dropped when the cache is opened (3: frame evidence;
-# 4: block means summed in another order, see _blocks).
-VERIFY_VERSION = 4
+# 4: block means summed in another order, see _blocks; 5: the same for the edited test's
+# pooling).
+VERIFY_VERSION = 5
 
 _BLOCK = 4
 _ODD_BLOCKS = 1
@@ -403,25 +404,11 @@ def _tolerant_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _blocks(diff: np.ndarray) -> np.ndarray:
-    """The mean of each _BLOCK × _BLOCK block of each (n, n) difference, flattened per pair.
-
-    Rows of a block are added first, then the columns of those sums, by whole-array additions:
-    a tenth of the cost of ``mean(axis=(2, 4))`` over a 5-D view (a strided reduction that was
-    a sixth of a pair's measurement). On plain thumbnails every difference is a multiple of
-    1/32 and the sums are exact, so the order does not matter; on resampled ones it can move
-    the last bit (hence VERIFY_VERSION 4).
-    """
-    n, nb = len(diff), THUMB_SIZE // _BLOCK
-    band = diff.reshape(n, nb, _BLOCK, THUMB_SIZE)
-    rows = band[:, :, 0] + band[:, :, 1]
-    for r in range(2, _BLOCK):
-        rows += band[:, :, r]
-    cells = rows.reshape(n, nb, nb, _BLOCK)
-    out = cells[..., 0] + cells[..., 1]
-    for c in range(2, _BLOCK):
-        out += cells[..., c]
-    out /= out.dtype.type(_BLOCK * _BLOCK)
-    return out.reshape(n, -1)
+    """The mean of each _BLOCK × _BLOCK block of each (n, n) difference, flattened per pair
+    (:func:`~picdup.edited.block_means`). On plain thumbnails every difference is a multiple of
+    1/32 and the sums are exact, so the order of additions does not matter; on resampled ones it
+    can move the last bit."""
+    return block_means(diff, _BLOCK).reshape(len(diff), -1)
 
 
 def _sample_positions(margins: np.ndarray) -> np.ndarray:
