@@ -32,6 +32,23 @@ def isolated_cache(
     return folder
 
 
+@pytest.fixture
+def full_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files decoded in full for pixel digests during the test, in this
+    process or on its worker threads (the decodes still run)."""
+    import picdup.engine.local as local
+
+    decoded: list[str] = []
+    real = local._pixel_digest_or_none
+
+    def counting(path: str, max_pixels: int) -> str | None:
+        decoded.append(Path(path).name)
+        return real(path, max_pixels)
+
+    monkeypatch.setattr(local, "_pixel_digest_or_none", counting)
+    return decoded
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = shared_data_dir()

@@ -321,22 +321,6 @@ def test_turned_boxes_follow_the_turned_picture(code: int) -> None:
     assert np.allclose(_turn_boxes(box, code)[0], seen)
 
 
-def _count_full_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """A list that collects the names of the files the pipeline decodes in full for pixel
-    digests from now on (the decodes still run)."""
-    import picdup.pipeline as pipeline
-
-    decoded: list[str] = []
-    real = pipeline.pixel_digest_all
-
-    def counting(paths: list[str], **kwargs: object) -> list[str | None]:
-        decoded.extend(Path(p).name for p in paths)
-        return real(paths, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline, "pixel_digest_all", counting)
-    return decoded
-
-
 def test_pixel_files_foreseen_in_star_order() -> None:
     from picdup.pipeline import _in_star_order
 
@@ -352,14 +336,12 @@ def test_pixel_files_foreseen_in_star_order() -> None:
     assert _in_star_order(wanted, [(0, 2)], None) == [0, 1, 2, 3, 4]
 
 
-def test_stars_decode_only_the_pairs_they_compare(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_stars_decode_only_the_pairs_they_compare(tmp_path: Path, full_decodes: list[str]) -> None:
     # One picture four ways: a lossless PNG (the keeper: the largest file), a JPEG, a lossy WebP
     # and a HEIC. Each lossy copy is within a rounding of the PNG and of the JPEG, and decodes
     # along another path than the JPEG, so pixels could be equal: the first pass wants the JPEG
     # compared with each. The star of the PNG compares it with the JPEG only (the WebP and the
-    # HEIC decode along the PNG's path, to other thumbnails), so only those two are decoded.
+    # HEIC decode along the PNG's path, to other thumbnails), so only those two are full_decodes.
     from picdup.decode.registry import heif_available
 
     if not heif_available():
@@ -371,7 +353,6 @@ def test_stars_decode_only_the_pairs_they_compare(
     src.save(tree / "b.jpg", quality=92)
     src.save(tree / "c.webp", quality=85)
     src.save(tree / "d.heic", format="HEIF", quality=80)
-    decoded = _count_full_decodes(monkeypatch)
     report = run_scan([str(tree)], ScanOptions(jobs=1, use_cache=False), progress=None, command=[])
     (group,) = report.groups
     assert {Path(m.path).name: m.cls for m in group.members} == {
@@ -380,11 +361,11 @@ def test_stars_decode_only_the_pairs_they_compare(
         "c.webp": "near",
         "d.heic": "near",
     }
-    assert sorted(decoded) == ["a.png", "b.jpg"]
+    assert sorted(full_decodes) == ["a.png", "b.jpg"]
 
 
 def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, full_decodes: list[str]
 ) -> None:
     # Two exposures of one scene (a burst) agree to a fraction of a level, but their reduced
     # JPEG decodes differ, so their pixels cannot be equal: no full decode. A PNG of the first
@@ -413,32 +394,28 @@ def test_full_decodes_only_where_the_thumbnails_allow_equal_pixels(
     stray = _fp(tmp_path / "stray.jpg")
     assert fps[3].stream_digest == a.stream_digest != "" and stray.stream_digest == ""
 
-    decoded = _count_full_decodes(monkeypatch)
     burst = _classes(fps[:2] + fps[3:], use_cache=False)
     assert burst[("burst1", "burst2")] is MatchClass.NEAR
     assert burst[("burst1", "tagged")] is MatchClass.PIXEL
-    assert decoded == []
+    assert full_decodes == []
     assert _classes([a, stray], use_cache=False) == {("burst1", "stray"): MatchClass.PIXEL}
-    assert sorted(decoded) == ["burst1.jpg", "stray.jpg"]
-    decoded.clear()
+    assert sorted(full_decodes) == ["burst1.jpg", "stray.jpg"]
+    full_decodes.clear()
     converted = _classes(fps[:3], use_cache=False)
     assert converted[("burst1", "burst1")] is MatchClass.PIXEL
-    assert "burst1.png" in decoded
+    assert "burst1.png" in full_decodes
 
 
-def test_a_greyscale_copy_costs_no_full_decode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_greyscale_copy_costs_no_full_decode(tmp_path: Path, full_decodes: list[str]) -> None:
     # A greyscale copy's thumbnail is the original's luma, so its thumbnails agree as closely
     # as a format change's; its colour signature says it cannot have the same pixels.
     fps = [_save(photo(22, 900, 600), tmp_path / "colour.jpg", 95)]
     with Image.open(tmp_path / "colour.jpg") as im:
         im.convert("L").convert("RGB").save(tmp_path / "grey.png")
     fps.append(_fp(tmp_path / "grey.png"))
-    decoded = _count_full_decodes(monkeypatch)
     classes = _classes(fps, use_cache=False, mode="edited")
     assert classes[("colour", "grey")] is MatchClass.EDITED
-    assert decoded == []
+    assert full_decodes == []
 
 
 def test_a_stack_of_some_rows_holds_only_those_thumbnails(tmp_path: Path) -> None:

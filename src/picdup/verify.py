@@ -1021,12 +1021,11 @@ def verify_pairs(
     (pixel digests of full decodes, memoised by the caller; False when either cannot be
     computed). It is asked only for pairs whose size and thumbnails leave that possible, and not
     for a pair of equal :attr:`~picdup.model.Fingerprint.stream_digest`, which are pixel copies
-    without it. ``turns`` gives,
-    per pair, the flip or quarter turn of ``i[k]`` that the candidate search matched (0: none).
-    ``evidence``, when given, is what :func:`measure_pairs` returns for these pairs with
-    :func:`measure_settings` (measured earlier, or cached); else it is measured here. Frame
-    evidence it holds (:func:`measure_frames`) is used as it is; what these bounds need
-    besides is measured here.
+    without it. ``turns`` gives, per pair, the flip or quarter turn of ``i[k]`` that the
+    candidate search matched (0: none). ``evidence``, when given, is what :func:`measure_pairs`
+    returns for these pairs with :func:`measure_settings` (measured earlier, or cached); else it
+    is measured here. Frame evidence it holds (:func:`measure_frames`) is used as it is; what
+    these bounds need besides is measured here.
     """
     if len(i) == 0:
         return []
