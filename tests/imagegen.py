@@ -12,7 +12,15 @@ import struct
 import numpy as np
 from PIL import Image, ImageDraw
 
-__all__ = ["jpeg_with_density", "photo", "save", "strip_exif", "to_bytes"]
+__all__ = [
+    "jpeg_with_density",
+    "photo",
+    "renumbered_components",
+    "save",
+    "strip_exif",
+    "to_bytes",
+    "without_jfif",
+]
 
 
 def photo(seed: int, width: int = 640, height: int = 480) -> Image.Image:
@@ -86,6 +94,22 @@ def jpeg_with_density(data: bytes, dpi: int) -> bytes:
     out = [segs[0][1], jfif]
     out += [seg for marker, seg in segs[1:] if marker != 0xE0]
     return b"".join(out)
+
+
+def renumbered_components(data: bytes, ids: tuple[int, int, int]) -> bytes:
+    """``data`` with its three components renumbered (in the frame and in the scan header)."""
+    out = bytearray(data)
+    sof, sos = data.index(b"\xff\xc0"), data.index(b"\xff\xda")
+    for c, new in enumerate(ids):
+        assert out[sof + 10 + 3 * c] == out[sos + 5 + 2 * c] == c + 1
+        out[sof + 10 + 3 * c] = out[sos + 5 + 2 * c] = new
+    return bytes(out)
+
+
+def without_jfif(data: bytes) -> bytes:
+    """``data`` without its JFIF (APP0) segment, which must come first."""
+    assert data[2:4] == b"\xff\xe0"
+    return data[:2] + data[4 + int.from_bytes(data[4:6], "big") :]
 
 
 def to_bytes(im: Image.Image, fmt: str, **params: object) -> bytes:

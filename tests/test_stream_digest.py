@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imagegen import jpeg_with_density, photo, save, strip_exif, to_bytes
+from imagegen import (
+    jpeg_with_density,
+    photo,
+    renumbered_components,
+    save,
+    strip_exif,
+    to_bytes,
+    without_jfif,
+)
 from picdup.fingerprint.stream import stream_digest
 from picdup.options import ScanOptions
 from picdup.pipeline import run_scan
@@ -29,27 +37,12 @@ def _with_exif(seed: int, **tags: object) -> bytes:
     return to_bytes(photo(seed, 320, 240), "JPEG", exif=exif)
 
 
-def _segments_patched(data: bytes, ids: tuple[int, int, int]) -> bytes:
-    """``data`` with its three components renumbered (in the frame and in the scan header)."""
-    out = bytearray(data)
-    sof, sos = data.index(b"\xff\xc0"), data.index(b"\xff\xda")
-    for c, new in enumerate(ids):
-        assert out[sof + 10 + 3 * c] == out[sos + 5 + 2 * c] == c + 1
-        out[sof + 10 + 3 * c] = out[sos + 5 + 2 * c] = new
-    return bytes(out)
-
-
-def _without_jfif(data: bytes) -> bytes:
-    assert data[2:4] == b"\xff\xe0"
-    return data[:2] + data[4 + int.from_bytes(data[4:6], "big") :]
-
-
 def test_metadata_rewrites_keep_the_digest_and_the_pixels() -> None:
     original = _with_exif(1)
     rewrites = [
         strip_exif(original),
         jpeg_with_density(original, 300),
-        _without_jfif(original),
+        without_jfif(original),
         original[:2] + b"\xff\xfe\x00\x07hello" + original[2:],  # a comment
         _with_exif(1, t270="a description"),  # another EXIF block, same coded picture
     ]
@@ -78,17 +71,17 @@ def test_the_jfif_marker_counts_where_it_decides_the_colours() -> None:
     plain = to_bytes(photo(4, 96, 64), "JPEG", quality=85)
     # Components numbered R, G, B: libjpeg decodes them as RGB without a JFIF marker and as
     # YCbCr with one, so the two files show other colours and must not share a digest.
-    rgb_ids = _segments_patched(plain, (82, 71, 66))
-    bare = _without_jfif(rgb_ids)
+    rgb_ids = renumbered_components(plain, (82, 71, 66))
+    bare = without_jfif(rgb_ids)
     assert np.abs(_pixels(rgb_ids) - _pixels(bare)).max() > 50
     assert stream_digest(rgb_ids, 1) != stream_digest(bare, 1)
     # Numbered 1, 2, 3 (what cameras write) the marker changes nothing.
-    assert np.array_equal(_pixels(plain), _pixels(_without_jfif(plain)))
-    assert stream_digest(plain, 1) == stream_digest(_without_jfif(plain), 1)
+    assert np.array_equal(_pixels(plain), _pixels(without_jfif(plain)))
+    assert stream_digest(plain, 1) == stream_digest(without_jfif(plain), 1)
 
 
 def test_an_adobe_segment_is_part_of_the_digest() -> None:
-    plain = _without_jfif(to_bytes(photo(5, 96, 64), "JPEG", quality=85))
+    plain = without_jfif(to_bytes(photo(5, 96, 64), "JPEG", quality=85))
     adobe = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x01"  # transform 1: YCbCr
     as_ycc = plain[:2] + adobe + plain[2:]
     as_rgb = plain[:2] + adobe[:-1] + b"\x00" + plain[2:]  # transform 0: RGB

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from picdup.decode.turbo import JPEG_MODES, jpeg_pixels, oriented
 from picdup.errors import DecodeError
 from picdup.model import ImageInfo
 
@@ -183,11 +184,18 @@ _TRANSPOSE = {
 }
 
 
-def _transposed(im: Image.Image) -> Image.Image:
+def _transposed(im: Image.Image, orientation: int | None = None) -> Image.Image:
     """``ImageOps.exif_transpose`` without its last step, which writes the EXIF block of the
     turned copy back to bytes (a third of a millisecond per turned photo, and picdup never reads
-    that metadata again). The pixels are the same."""
-    method = _TRANSPOSE.get(im.getexif().get(_ORIENTATION_TAG, 1))
+    that metadata again). The pixels are the same.
+
+    ``orientation`` is given for pixels Pillow did not decode (no EXIF of their own); else it is
+    read from ``im`` once loaded, because Pillow's TIFF reader turns the picture itself while
+    loading, and leaves no orientation to apply.
+    """
+    if orientation is None:
+        orientation = im.getexif().get(_ORIENTATION_TAG, 1)
+    method = _TRANSPOSE.get(orientation)
     return im.transpose(method) if method is not None else im
 
 
@@ -242,6 +250,18 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im
 
 
+_JPEG = ("JPEG", "MPO")
+
+
+def _turbo(data: bytes, im: Image.Image) -> np.ndarray | None:
+    """The pixels of JPEG (or MPO: its first picture leads the file) ``im`` at the size it is
+    opened at (after ``draft``), by one TurboJPEG call (:mod:`picdup.decode.turbo`); None when
+    Pillow is to decode it. ``im`` is on its first frame."""
+    if im.mode not in JPEG_MODES:
+        return None
+    return jpeg_pixels(data, im.mode, im.size)
+
+
 def _reducible(im: Image.Image) -> Image.Image:
     """A mode ``Image.reduce`` averages correctly: palette and 1-bit images are expanded first
     (averaging palette indexes would be meaningless), to the smallest mode that holds them."""
@@ -288,10 +308,15 @@ def decode_reduced(
     full_w, full_h = _displayed_size(im, orientation)
     try:
         with quiet():
-            if fmt in ("JPEG", "MPO"):
-                im.draft(im.mode, (size, size))
-            im.load()
             mode = im.mode
+            pixels = None
+            if fmt in _JPEG:
+                im.draft(mode, (size, size))
+                pixels = _turbo(data, im)
+            if pixels is None:
+                im.load()
+            else:
+                im = Image.fromarray(pixels)
             w, h = im.size
             # Also bounded by the long side, so a thin strip (a 1×50,000,000 "image") is not
             # carried through every later step at full length.
@@ -299,7 +324,7 @@ def decode_reduced(
             if factor >= 2:
                 im = _reducible(im).reduce(factor)
             if orientation != 1:
-                im = _transposed(im)
+                im = _transposed(im, None if pixels is None else orientation)
             rgb = to_rgb(im)
     except DECODE_FAILURES as exc:
         raise DecodeError(f"cannot decode: {exc}") from exc
@@ -313,7 +338,7 @@ def decode_reduced(
 
 def decode_full(
     data: bytes, *, max_pixels: int, formats: Sequence[str] | None = None
-) -> tuple[str, tuple[int, int], bytes]:
+) -> tuple[str, tuple[int, int], bytes | memoryview]:
     """Decode at full size, orientation applied, for a pixel-equality digest.
 
     Returns ``(mode, size, raw_bytes)`` where mode is RGB, or RGBA when any pixel is not opaque,
@@ -324,6 +349,16 @@ def decode_full(
         with quiet():
             if _frames(im) > 1:
                 im.seek(0)
+            pixels = _turbo(data, im) if im.format in _JPEG else None
+            if pixels is not None:
+                shown = oriented(pixels, _orientation(im))
+                out = shown
+                if shown.ndim == 2 or not shown.flags.c_contiguous:
+                    out = np.empty((*shown.shape[:2], 3), dtype=np.uint8)
+                    # A greyscale JPEG to RGB as Pillow's convert("RGB") makes it: each level
+                    # thrice.
+                    out[...] = shown[:, :, None] if shown.ndim == 2 else shown
+                return "RGB", (out.shape[1], out.shape[0]), out.reshape(-1).data
             im.load()
             # Without an orientation to apply, exif_transpose would only copy the pixels.
             if _orientation(im) != 1:

@@ -173,7 +173,7 @@ def decode_reduced(
 
 def decode_full(
     data: bytes, *, max_pixels: int, name: str | None = None
-) -> tuple[str, tuple[int, int], bytes]:
+) -> tuple[str, tuple[int, int], bytes | memoryview]:
     """Full-size pixels, orientation applied, for a pixel digest: ``(mode, size, bytes)``."""
     kind = image_kind(data, name)
     _ready(kind)
