@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -13,6 +14,15 @@ import pytest
 from s3server import S3, s3_server
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A suite started in the background (nohup, "&" in a script) inherits SIGINT ignored, and
+    # so would every picdup process the tests start: the Ctrl-C tests would then find their
+    # apply or scan running to its end. A signal that is caught (not ignored) is back to the
+    # default in a child after exec, so catching it here gives the children a working Ctrl-C.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def shared_data_dir() -> Path | None:
