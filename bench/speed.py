@@ -302,6 +302,15 @@ def generate_jpegs(target: Path, count: int, w: int = 3072, h: int = 2048) -> in
     return count
 
 
+def _spread(theirs: list[float], cold: list[float]) -> str:
+    """The range of the ratio over the rounds (each round's runs side by side), so a median
+    near a target line shows how far the rounds scatter around it."""
+    if len(theirs) != len(cold) or len(cold) < 2:
+        return ""
+    ratios = [t / c for t, c in zip(theirs, cold, strict=True)]
+    return f" (rounds {min(ratios):.2f}–{max(ratios):.2f})"
+
+
 def bench_set(label: str, folder: Path, n: int, args: argparse.Namespace, scratch: Path) -> dict:
     tools = [t for t in TOOLS if not args.only or t in args.only]
     skipped = {t: why for t in tools if (why := available(t))}
@@ -359,7 +368,10 @@ def bench_set(label: str, folder: Path, n: int, args: argparse.Namespace, scratc
                 ratio = seconds / cold
                 verdicts[tool] = ratio
                 ok = "ok" if ratio >= target else "below"
-                print(f"- cold vs {name}: {ratio:.2f}× (target ≥ {target}×) {ok}")
+                print(
+                    f"- cold vs {name}: {ratio:.2f}×{_spread(times[name], times['picdup-cold'])}"
+                    f" (target ≥ {target}×) {ok}"
+                )
         if "picdup-warm" in med:
             speedup = cold / med["picdup-warm"]
             verdicts["warm"] = speedup
