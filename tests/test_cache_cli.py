@@ -79,10 +79,12 @@ def test_damaged_cache_warns_and_scan_still_works(run_cli: Run, tmp_path: Path) 
 
 def test_interrupted_scan_keeps_its_work_and_resumes(tmp_path: Path) -> None:
     root = tree(tmp_path / "pics", 24, size=(64, 48))
-    # Many cheap files, so the scan is still running when it is interrupted.
+    # Many cheap files, so the scan is still running when it is interrupted; each with bytes of
+    # its own after the picture's end (a byte-identical copy is not decoded again).
     names = sorted(root.iterdir())
     for k in range(1200):
-        os.link(names[k % len(names)], root / f"copy{k:04d}.jpg")
+        data = names[k % len(names)].read_bytes()
+        (root / f"copy{k:04d}.jpg").write_bytes(data + k.to_bytes(2, "big"))
     db = tmp_path / "c.sqlite3"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     cmd = [sys.executable, "-m", "picdup", "scan", str(root), "-q", "-j", "1", "--cache", str(db)]
@@ -117,10 +119,13 @@ def test_progress_bar_shows_rate_and_time_left(tmp_path: Path) -> None:
     import pty
 
     root = tree(tmp_path / "pics", 12, size=(800, 600))
-    # Enough files that the bar is drawn several times while they are read.
+    # Enough files that the bar is drawn several times while they are read. Each copy has a
+    # byte of its own after the picture's end: a byte-identical copy would take its twin's
+    # fingerprint at once, and the scan would be over before the bar showed a rate.
     names = sorted(root.iterdir())
     for k in range(240):
-        os.link(names[k % len(names)], root / f"copy{k:03d}.jpg")
+        data = names[k % len(names)].read_bytes()
+        (root / f"copy{k:03d}.jpg").write_bytes(data + k.to_bytes(2, "big"))
     master, slave = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TERM": "xterm", "COLUMNS": "120"}
     cmd = [sys.executable, "-m", "picdup", "scan", str(root), "-j", "1", "--no-cache"]

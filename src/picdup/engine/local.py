@@ -12,7 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -24,7 +25,7 @@ from concurrent.futures import (
 from typing import Any
 
 from picdup.errors import DecodeError
-from picdup.fingerprint import fingerprint_file, pixel_digest
+from picdup.fingerprint import Twins, fingerprint_file, pixel_digest
 from picdup.model import FileRef, Fingerprint
 from picdup.progress import CancelToken, NullProgress, Progress
 
@@ -65,10 +66,48 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _shared_sizes(refs: Iterable[FileRef]) -> set[int]:
+    """The sizes of more than one of ``refs``: only such files can be byte-identical."""
+    return {size for size, n in Counter(r.size for r in refs).items() if n > 1}
+
+
+def work_order(refs: Sequence[FileRef], jobs: int) -> list[int]:
+    """The indexes of ``refs`` in the order they go to the workers: largest first (the longest
+    files do not end the run alone on one worker), each size's later files (byte-identical
+    copies are among them) held back until ``jobs`` more files went out after its first (or
+    none is left).
+
+    Copies then come close after their twin, which :class:`~picdup.fingerprint.Twins` keeps for
+    them, but not beside it: two workers taking up a file and its copy at once would have one
+    of them wait for the other's decode. On the shared photos and a copy of each, that wait
+    kept the saving to a tenth of the time.
+    """
+    groups: dict[int, list[int]] = {}
+    for k in sorted(range(len(refs)), key=lambda k: (-refs[k].size, k)):
+        groups.setdefault(refs[k].size, []).append(k)
+    order: list[int] = []
+    held: deque[tuple[int, list[int]]] = deque()  # (release once order is this long, files)
+    for first, *later in groups.values():
+        order.append(first)
+        if later:
+            held.append((len(order) + jobs, later))
+        while held and held[0][0] <= len(order):
+            order.extend(held.popleft()[1])
+    for _, later in held:
+        order.extend(later)
+    return order
+
+
 def _work_chunk(
-    refs: list[tuple[int, FileRef]], max_pixels: int, decode: bool
+    refs: list[tuple[int, FileRef]], max_pixels: int, decode: bool, twins: Twins | None = None
 ) -> list[tuple[int, Fingerprint]]:
-    return [(k, fingerprint_file(r, max_pixels=max_pixels, decode=decode)) for k, r in refs]
+    """Fingerprint a chunk; byte-identical copies share one decode, through ``twins`` (shared
+    by the threads of this process) or, on a worker process, within the chunk."""
+    if twins is None:
+        twins = Twins(_shared_sizes(r for _, r in refs))
+    return [
+        (k, fingerprint_file(r, max_pixels=max_pixels, decode=decode, twins=twins)) for k, r in refs
+    ]
 
 
 def chunk_size(n: int, jobs: int) -> int:
@@ -89,11 +128,17 @@ def iter_fingerprints(
     Runs in this thread when ``jobs`` is 1 or there is too little work to share; else on
     ``engine``'s workers (a temporary engine when None). Closing the iterator early cancels the
     chunks that have not started.
+
+    The files go out in :func:`work_order`: largest first, and a byte-identical copy soon after
+    its twin, whose fingerprint it takes (:class:`~picdup.fingerprint.Twins`).
     """
     n = len(refs)
+    order = work_order(refs, jobs)
+    ordered = [refs[k] for k in order]
     if jobs <= 1 or n < 2 * jobs:
-        for k, ref in enumerate(refs):
-            yield k, fingerprint_file(ref, max_pixels=max_pixels, decode=decode)
+        twins = Twins(_shared_sizes(refs))
+        for k, ref in enumerate(ordered):
+            yield order[k], fingerprint_file(ref, max_pixels=max_pixels, decode=decode, twins=twins)
         return
     own = engine is None
     runner = engine if engine is not None else LocalEngine(jobs)
@@ -101,9 +146,12 @@ def iter_fingerprints(
         if runner.threads:
             # One file a task: nothing to amortise, and a cancel waits for one file a thread.
             pool = runner.pool()
-            yield from _on_workers(refs, 0, jobs, max_pixels, decode, pool, set(), size=1)
+            twins = Twins(_shared_sizes(refs))
+            done = _on_workers(ordered, 0, jobs, max_pixels, decode, pool, set(), 1, twins)
         else:
-            yield from _on_processes(refs, jobs, max_pixels, decode, runner)
+            done = _on_processes(ordered, jobs, max_pixels, decode, runner)
+        for k, fp in done:
+            yield order[k], fp
     finally:
         if own:
             runner.close()
@@ -153,10 +201,11 @@ def _on_workers(
     pool: Executor,
     pending: set[Future[list[tuple[int, Fingerprint]]]],
     size: int | None = None,
+    twins: Twins | None = None,
 ) -> Generator[tuple[int, Fingerprint], None, None]:
     """``refs[first:]`` on the pool's workers, in chunks, a bounded number in flight, and the
     results of ``pending`` (work already under way elsewhere) as they come; ``size`` files a
-    chunk (default :func:`chunk_size`)."""
+    chunk (default :func:`chunk_size`); ``twins`` shared by the chunks (threads only)."""
     n = len(refs)
     if size is None:
         size = chunk_size(n - first, jobs)
@@ -166,7 +215,7 @@ def _on_workers(
     )
     try:
         for chunk in chunks:
-            pending.add(pool.submit(_work_chunk, chunk, max_pixels, decode))
+            pending.add(pool.submit(_work_chunk, chunk, max_pixels, decode, twins))
             if len(pending) < jobs * _IN_FLIGHT:
                 continue
             finished, rest = wait(pending, return_when=FIRST_COMPLETED)

@@ -3,6 +3,7 @@
 from picdup.fingerprint.compute import (
     ALGORITHM_VERSION,
     SKIPPED,
+    Twins,
     content_digest,
     fingerprint_file,
     pixel_digest,
@@ -13,6 +14,7 @@ __all__ = [
     "ALGORITHM_VERSION",
     "SKIPPED",
     "THUMB_SIZE",
+    "Twins",
     "content_digest",
     "dhash",
     "fingerprint_file",

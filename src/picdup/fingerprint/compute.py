@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import threading
+from collections import OrderedDict
 
 import xxhash
 
@@ -16,7 +18,14 @@ from picdup.model import FileRef, Fingerprint
 from picdup.scan.remote import is_url, read_url, read_url_bytes
 from picdup.scan.sniff import HEAD_BYTES, IMAGE_EXTENSIONS, sniff
 
-__all__ = ["ALGORITHM_VERSION", "SKIPPED", "content_digest", "fingerprint_file", "pixel_digest"]
+__all__ = [
+    "ALGORITHM_VERSION",
+    "SKIPPED",
+    "Twins",
+    "content_digest",
+    "fingerprint_file",
+    "pixel_digest",
+]
 
 # Bump when anything that changes a fingerprint's value changes (hash definitions, thumbnail size,
 # trimming, decode size): cached fingerprints of another version are never reused.
@@ -110,12 +119,81 @@ def _has_image_extension(path: str) -> bool:
     return "." in name and name.rpartition(".")[2].lower() in IMAGE_EXTENSIONS
 
 
-def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> Fingerprint:
+class Twins:
+    """The fingerprints of the last few files read, by content digest, so a byte-identical copy
+    (the commonest duplicate of all) is not decoded again: everything in a fingerprint but the
+    file's ref and stat is a function of its bytes (and of ``max_pixels`` and ``decode``, the
+    same for a whole scan), so the copy's is the other's with its own ref.
+
+    Only files whose size another file of the scan shares are kept (``shared_sizes``), at most
+    ``limit`` of them, the oldest dropped first: a thumbnail is 16 KiB, so 512 fingerprints hold
+    about 8 MiB. The engine fingerprints the files largest first, which puts copies next to each
+    other, so two threads often take up a file and its copy at once: the second waits for the
+    first's fingerprint rather than decoding the same bytes beside it. Safe to share between
+    threads.
+    """
+
+    def __init__(self, shared_sizes: set[int], limit: int = 512) -> None:
+        self._sizes = shared_sizes
+        self._limit = limit
+        self._known: OrderedDict[tuple[str, str], Fingerprint] = OrderedDict()
+        self._busy: dict[tuple[str, str], threading.Event] = {}
+        self._lock = threading.Lock()
+        self.reused = 0
+
+    def wanted(self, size: int) -> bool:
+        """Whether a file of ``size`` bytes can have a copy among the scan's files."""
+        return size in self._sizes
+
+    @staticmethod
+    def _key(digest: str, ref: FileRef) -> tuple[str, str]:
+        # The name's extension takes part in one decision (a TIFF-based RAW file is told from a
+        # plain TIFF by it), so only copies under the same extension share a fingerprint.
+        return digest, os.path.splitext(ref.path)[1].lower()
+
+    def claim(self, digest: str, ref: FileRef) -> Fingerprint | None:
+        """The fingerprint of an earlier file with these bytes, as ``ref``'s (waiting for it if
+        another thread is computing it); None when the caller is to compute it and then
+        :meth:`settle` it."""
+        key = self._key(digest, ref)
+        while True:
+            with self._lock:
+                known = self._known.get(key)
+                if known is not None:
+                    self._known.move_to_end(key)
+                    self.reused += 1
+                    return dataclasses.replace(known, ref=ref)
+                busy = self._busy.get(key)
+                if busy is None:
+                    self._busy[key] = threading.Event()
+                    return None
+            busy.wait()
+
+    def settle(self, digest: str, ref: FileRef, fp: Fingerprint | None) -> None:
+        """The fingerprint the caller of :meth:`claim` computed for ``ref`` (None: it failed,
+        and a waiting copy computes its own)."""
+        key = self._key(digest, ref)
+        with self._lock:
+            if fp is not None:
+                self._known[key] = fp
+                self._known.move_to_end(key)
+                while len(self._known) > self._limit:
+                    self._known.popitem(last=False)
+            busy = self._busy.pop(key, None)
+        if busy is not None:
+            busy.set()
+
+
+def fingerprint_file(
+    ref: FileRef, *, max_pixels: int, decode: bool = True, twins: Twins | None = None
+) -> Fingerprint:
     """Read ``ref`` once and compute everything picdup compares.
 
     Never raises for a bad file: the reason goes in ``Fingerprint.error``. A file that is not an
     image at all and has no image extension gets an error starting with :data:`SKIPPED`.
     With ``decode=False`` (exact mode) only the digest and the header facts are computed.
+    With ``twins``, a file byte-identical to one fingerprinted before takes its fingerprint
+    (see :class:`Twins`).
     """
     try:
         ref, data, reason = _read(ref)
@@ -138,6 +216,23 @@ def fingerprint_file(ref: FileRef, *, max_pixels: int, decode: bool = True) -> F
             reason = f"not an image: the content is a {reason}"
         return Fingerprint(ref, "", error=reason)
     digest = content_digest(data)
+    if twins is None or not twins.wanted(ref.size):
+        return _fingerprint_bytes(ref, data, digest, max_pixels=max_pixels, decode=decode)
+    known = twins.claim(digest, ref)
+    if known is not None:
+        return known
+    fp = None
+    try:
+        fp = _fingerprint_bytes(ref, data, digest, max_pixels=max_pixels, decode=decode)
+    finally:
+        twins.settle(digest, ref, fp)
+    return fp
+
+
+def _fingerprint_bytes(
+    ref: FileRef, data: bytes, digest: str, *, max_pixels: int, decode: bool
+) -> Fingerprint:
+    """:func:`fingerprint_file` of the image bytes ``data`` of ``ref``, whose digest is known."""
     try:
         if not decode:
             return Fingerprint(ref, digest, probe(data, max_pixels=max_pixels, name=ref.path))
