@@ -258,8 +258,9 @@ def fingerprint_all(
     Errors: :class:`~picdup.errors.Cancelled` when ``cancel`` is set; everything already passed
     to ``on_result`` stays there.
 
-    Performance: one read and one reduced decode per file, on ``jobs`` cores; this thread only
-    collects results.
+    Performance: one read per file and one reduced decode per distinct content (a
+    byte-identical copy takes its twin's fingerprint, see :func:`work_order`), on ``jobs``
+    cores; this thread only collects results.
     """
     sink = progress or NullProgress()
     sink.phase("fingerprint", len(refs))
