@@ -805,12 +805,15 @@ class _PixelDigests:
             return self._known[ref.path]
         proxy = self._stands_for.setdefault(fp.stream_digest, ref) if fp.stream_digest else ref
         if proxy.path != ref.path:
-            digest = self._digest(proxy)
-            self._known[ref.path] = digest
-            if digest is not None:
-                self._fresh.append((ref, digest))  # a later scan finds it in the cache
-            return digest
+            return self._learn(ref, self._digest(proxy))
         return self._digest(ref)
+
+    def _learn(self, ref: FileRef, digest: str | None) -> str | None:
+        """Record ``ref``'s digest just computed (or shared), to be cached on exit."""
+        self._known[ref.path] = digest
+        if digest is not None:
+            self._fresh.append((ref, digest))  # a later scan finds it in the cache
+        return digest
 
     def _digest(self, ref: FileRef) -> str | None:
         if ref.path not in self._known:
@@ -819,10 +822,7 @@ class _PixelDigests:
                 found = pixel_digests([ref], self._options, self._cancel)
                 self._known[ref.path] = found.get(ref.path)
             else:
-                digest = pending[1].result()
-                self._known[ref.path] = digest
-                if digest is not None:
-                    self._fresh.append((ref, digest))
+                self._learn(ref, pending[1].result())
             if self._cancel is not None:
                 self._cancel.check()
         return self._known[ref.path]

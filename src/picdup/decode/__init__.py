@@ -5,7 +5,7 @@ AVIF, TIFF, BMP, MPO, ICO, JPEG 2000 and the PNM family; pillow-heif adds HEIC/H
 JPEG XL plugin adds JXL and the optional ``raw`` extra (rawpy) adds camera RAW files.
 """
 
-from picdup.decode.pillow import REDUCED_SIZE, Decoded
+from picdup.decode.pillow import JPEG_FORMATS, REDUCED_SIZE, Decoded
 from picdup.decode.registry import (
     available_kinds,
     decode_full,
@@ -18,6 +18,7 @@ from picdup.decode.registry import (
 )
 
 __all__ = [
+    "JPEG_FORMATS",
     "REDUCED_SIZE",
     "Decoded",
     "available_kinds",

@@ -27,6 +27,7 @@ from picdup.model import ImageInfo
 
 __all__ = [
     "BACKGROUND",
+    "JPEG_FORMATS",
     "REDUCED_SIZE",
     "Decoded",
     "decode_full",
@@ -250,7 +251,8 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im
 
 
-_JPEG = ("JPEG", "MPO")
+# Pillow's formats of JPEG files (an MPO is a JPEG with more pictures after the first).
+JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 
 
 def _turbo(data: bytes, im: Image.Image) -> np.ndarray | None:
@@ -310,7 +312,7 @@ def decode_reduced(
         with quiet():
             mode = im.mode
             pixels = None
-            if fmt in _JPEG:
+            if fmt in JPEG_FORMATS:
                 im.draft(mode, (size, size))
                 pixels = _turbo(data, im)
             if pixels is None:
@@ -349,7 +351,7 @@ def decode_full(
         with quiet():
             if _frames(im) > 1:
                 im.seek(0)
-            pixels = _turbo(data, im) if im.format in _JPEG else None
+            pixels = _turbo(data, im) if im.format in JPEG_FORMATS else None
             if pixels is not None:
                 shown = oriented(pixels, _orientation(im))
                 out = shown

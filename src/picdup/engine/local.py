@@ -135,8 +135,9 @@ def iter_fingerprints(
     n = len(refs)
     order = work_order(refs, jobs)
     ordered = [refs[k] for k in order]
+    # Shared by this process's threads; worker processes keep one per chunk.
+    twins = Twins(_shared_sizes(refs))
     if jobs <= 1 or n < 2 * jobs:
-        twins = Twins(_shared_sizes(refs))
         for k, ref in enumerate(ordered):
             yield order[k], fingerprint_file(ref, max_pixels=max_pixels, decode=decode, twins=twins)
         return
@@ -146,7 +147,6 @@ def iter_fingerprints(
         if runner.threads:
             # One file a task: nothing to amortise, and a cancel waits for one file a thread.
             pool = runner.pool()
-            twins = Twins(_shared_sizes(refs))
             done = _on_workers(ordered, 0, jobs, max_pixels, decode, pool, set(), 1, twins)
         else:
             done = _on_processes(ordered, jobs, max_pixels, decode, runner)

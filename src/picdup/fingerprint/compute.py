@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 import xxhash
 
-from picdup.decode import decode_full, decode_reduced, probe
+from picdup.decode import JPEG_FORMATS, decode_full, decode_reduced, probe
 from picdup.errors import DecodeError
 from picdup.fingerprint.hashes import content_box_of, content_fingerprint, grey_image
 from picdup.fingerprint.stream import stream_digest
@@ -39,10 +39,6 @@ SKIPPED = "skipped: "
 def content_digest(data: bytes) -> str:
     """xxh3-128 of the bytes, as hex: the evidence for an ``exact`` match."""
     return xxhash.xxh3_128_hexdigest(data)
-
-
-# Formats whose stream digest is taken (an MPO is a JPEG with more pictures after the first).
-_JPEG = frozenset({"JPEG", "MPO"})
 
 
 class _Changed(OSError):
@@ -127,10 +123,10 @@ class Twins:
 
     Only files whose size another file of the scan shares are kept (``shared_sizes``), at most
     ``limit`` of them, the oldest dropped first: a thumbnail is 16 KiB, so 512 fingerprints hold
-    about 8 MiB. The engine fingerprints the files largest first, which puts copies next to each
-    other, so two threads often take up a file and its copy at once: the second waits for the
-    first's fingerprint rather than decoding the same bytes beside it. Safe to share between
-    threads.
+    about 8 MiB. The engine's work order (:func:`~picdup.engine.local.work_order`) brings a copy
+    soon after its twin; one that comes while its twin is still being fingerprinted on another
+    thread waits for that fingerprint rather than decoding the same bytes beside it. Safe to
+    share between threads.
     """
 
     def __init__(self, shared_sizes: set[int], limit: int = 512) -> None:
@@ -259,7 +255,7 @@ def _fingerprint_bytes(
         content_height=max(1, round((bottom - top) * info.height / rh)),
         content_left=round(left * info.width / rw),
         content_top=round(top * info.height / rh),
-        stream_digest=stream_digest(data, info.orientation) if info.format in _JPEG else "",
+        stream_digest=stream_digest(data, info.orientation) if info.format in JPEG_FORMATS else "",
     )
 
 
